@@ -1,0 +1,47 @@
+"""BackupItemAction (v1 and v2): change a Kubernetes object as it is backed up, add related objects."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+
+from veloro_sdk.contracts.common import JSONDict, OperationProgress, ResourceIdentifier, ResourceSelector
+
+
+@dataclass
+class BackupItemActionExecuteRequest:
+    item: JSONDict  # the object as read from the API (JSON dict)
+    backup: JSONDict  # the Backup custom resource
+
+
+@dataclass
+class BackupItemActionExecuteResponse:
+    """`item` None means unchanged. v1 actions leave operation_id and post_operation_items empty."""
+
+    item: JSONDict | None = None
+    additional_items: list[ResourceIdentifier] = field(default_factory=list)
+    operation_id: str = ""
+    post_operation_items: list[ResourceIdentifier] = field(default_factory=list)
+
+
+class BackupItemAction(abc.ABC):
+    """v1: synchronous. Served as `generated.BackupItemAction`."""
+
+    @abc.abstractmethod
+    def applies_to(self) -> ResourceSelector:
+        """Which objects this action runs on (evaluated once, on the host)."""
+
+    @abc.abstractmethod
+    def execute(self, request: BackupItemActionExecuteRequest) -> BackupItemActionExecuteResponse:
+        """Run on one object."""
+
+
+class BackupItemActionV2(BackupItemAction):
+    """v2: may start an asynchronous operation, polled with progress(). Served as `v2.BackupItemAction`."""
+
+    def progress(self, operation_id: str, backup: JSONDict) -> OperationProgress:
+        """Progress of an operation started by execute(). Actions without operations need not override."""
+        raise NotImplementedError(f"this action starts no asynchronous operations (asked about {operation_id!r})")
+
+    def cancel(self, operation_id: str, backup: JSONDict) -> None:
+        """Cancel an operation started by execute(); a no-op for actions without operations."""
