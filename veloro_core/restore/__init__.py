@@ -1,0 +1,1 @@
+"""veloro_core.restore."""
