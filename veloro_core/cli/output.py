@@ -1,0 +1,74 @@
+"""`-o table|json|yaml` for every command that prints objects: one option, one printer.
+
+rich and PyYAML are imported only when something is printed, so command start-up stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMATS = ("table", "json", "yaml")
+
+
+def output_option(func: F) -> F:
+    """Adds `-o/--output table|json|yaml` (default table), passed as `output`."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(FORMATS, case_sensitive=False),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )(func)
+
+
+def dump(data: Any, fmt: str) -> None:
+    """Print `data` (plain dicts and lists) as JSON or YAML."""
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        import yaml
+
+        click.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip())
+
+
+def print_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    *,
+    styles: dict[str, Callable[[Any], str]] | None = None,
+    empty: str = "nothing to show",
+) -> None:
+    """A rich table of `rows` with `columns` = (key, header); `styles` maps a key to a rich style of the
+    cell's value (e.g. green for pass)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+    if not rows:
+        console.print(empty)
+        return
+    table = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
+    for _, header in columns:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        cells = []
+        for key, _ in columns:
+            value = row.get(key, "")
+            text = "" if value is None else str(value)
+            style = styles.get(key) if styles else None
+            cells.append(f"[{style(value)}]{_escape(text)}[/]" if style else _escape(text))
+        table.add_row(*cells)
+    console.print(table)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
