@@ -17,6 +17,8 @@ from typing import Any
 from veloro_sdk.contracts import PluginKind
 from veloro_sdk.serve import PluginServer
 
+from veloro_plugins.actions import register_core_actions
+
 # What ListPlugins reports as the command of these plugins (hosts record the argv they used anyway).
 COMMAND = [sys.executable, "-m", "veloro_core.cli", "run-plugins"]
 
@@ -34,7 +36,7 @@ BUILTINS: list[Builtin] = [
         "veloro.io/filesystem",
         "veloro_plugins.filesystem.store:FileSystemObjectStore",
     ),
-    # The engine issue adds the core item actions here (pods, PVCs, service accounts, ...).
+    # The core item actions (pods, PVCs, service accounts, ...) register in build_server, below.
 ]
 
 
@@ -47,6 +49,8 @@ def build_server(builtins: list[Builtin] | None = None) -> PluginServer:
     server = PluginServer(command=shlex.join(COMMAND))
     for builtin in BUILTINS if builtins is None else builtins:
         server.register(builtin.kind, builtin.name, load_target(builtin.target))
+    if builtins is None:
+        register_core_actions(server)  # veloro_plugins/actions (owned by the engine's actions work)
     return server
 
 
