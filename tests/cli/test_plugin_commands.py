@@ -72,7 +72,7 @@ def test_plugin_list_empty_dir(tmp_path: Path) -> None:
     assert result.stdout.strip() == "no plugins found"
 
 
-def test_verify_passes_on_builtins(tmp_path: Path) -> None:
+def test_verify_passes_on_builtins(tmp_path: Path, cluster_env: str) -> None:
     result = veloro("plugin", "verify", "--config", f"root={tmp_path}", "--bucket", "b", *BUILTIN_ARGV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "FAIL" not in result.stdout

@@ -156,9 +156,9 @@ def test_selector_matching_nothing_is_a_skip_not_a_failure() -> None:
     ("selector", "kinds"),
     [
         (ResourceSelector(), None),
-        (ResourceSelector(included_resources=["*"], excluded_resources=["secrets", "pv"]), 7),
+        (ResourceSelector(included_resources=["*"], excluded_resources=["secrets", "pv"]), 14),
         (ResourceSelector(included_resources=["pvc", "persistentvolumes"]), 2),
-        (ResourceSelector(included_namespaces=["other"]), 2),  # cluster-scoped PV and Namespace only
+        (ResourceSelector(included_namespaces=["other"]), 6),  # the cluster-scoped samples only
         (ResourceSelector(excluded_namespaces=["conformance"], included_resources=["pods"]), 0),
         (ResourceSelector(selector="app=conformance-sample,tier in (backend, frontend)"), None),
         (ResourceSelector(selector="tier notin (backend)"), 0),

@@ -13,7 +13,7 @@ from veloro_sdk.contracts import PluginKind
 from veloro_sdk.testing import LaunchError, LaunchOptions, Status, launch_plugin, run_conformance
 
 
-def test_builtins_pass_conformance(tmp_path: Path) -> None:
+def test_builtins_pass_conformance(tmp_path: Path, cluster_env: str) -> None:
     report = run_conformance(BUILTIN_ARGV, {"root": str(tmp_path / "store")}, bucket="conf")
     assert report.ok, report.failures
     checks = {(r.kind, r.name, r.check) for r in report.results}
@@ -24,7 +24,7 @@ def test_builtins_pass_conformance(tmp_path: Path) -> None:
     assert last.seconds < 2.0
 
 
-def test_builtins_pass_over_tcp_without_tls(tmp_path: Path) -> None:
+def test_builtins_pass_over_tcp_without_tls(tmp_path: Path, cluster_env: str) -> None:
     options = LaunchOptions(auto_mtls=False, transport="tcp")
     report = run_conformance(BUILTIN_ARGV, {"root": str(tmp_path)}, options=options)
     assert report.ok, report.failures
@@ -87,9 +87,10 @@ def test_missing_command_is_a_launch_error(tmp_path: Path) -> None:
 def test_launcher_yields_typed_clients_of_the_filesystem_store(tmp_path: Path) -> None:
     root = tmp_path / "root"
     with launch_plugin(BUILTIN_ARGV) as plugin:
-        listed = [(p.kind, p.name) for p in plugin.plugins]
-        assert listed == [("ObjectStore", "veloro.io/filesystem")]
-        assert "veloro_core.cli run-plugins" in plugin.plugins[0].command
+        stores = [p for p in plugin.plugins if p.kind == "ObjectStore"]
+        assert [p.name for p in stores] == ["veloro.io/filesystem"]
+        assert ("BackupItemAction", "veloro.io/pod") in {(p.kind, p.name) for p in plugin.plugins}
+        assert "veloro_core.cli run-plugins" in stores[0].command
         store = plugin.object_store("veloro.io/filesystem", {"root": str(root), "bucket": "b"})
         store.put_object("b", "backups/one/data", iter([b"a" * 16384, b"b" * 10]))
         assert (root / "b" / "backups" / "one" / "data").stat().st_size == 16394

@@ -161,6 +161,125 @@ SAMPLES: list[Sample] = [
         ),
     ),
     Sample(
+        "jobs",
+        "batch",
+        "Job",
+        ("job",),
+        _simple(
+            "batch/v1",
+            "Job",
+            "migrate",
+            spec={
+                "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "1234"}},
+                "template": {
+                    "metadata": {"labels": {"batch.kubernetes.io/controller-uid": "1234", **LABELS}},
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [{"name": "m", "image": "busybox:1.36"}],
+                    },
+                },
+            },
+        ),
+    ),
+    Sample(
+        "statefulsets",
+        "apps",
+        "StatefulSet",
+        ("statefulset", "sts"),
+        _simple(
+            "apps/v1",
+            "StatefulSet",
+            "db",
+            spec={
+                "replicas": 1,
+                "serviceName": "db",
+                "selector": {"matchLabels": {"app": "conformance-sample"}},
+                "template": {"metadata": {"labels": dict(LABELS)}, "spec": _pod()["spec"]},
+                "volumeClaimTemplates": [_pvc()],
+            },
+        ),
+    ),
+    Sample(
+        "rolebindings",
+        "rbac.authorization.k8s.io",
+        "RoleBinding",
+        ("rolebinding",),
+        _simple(
+            "rbac.authorization.k8s.io/v1",
+            "RoleBinding",
+            "web-reader",
+            roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+            subjects=[{"kind": "ServiceAccount", "name": "web", "namespace": NAMESPACE}],
+        ),
+    ),
+    Sample(
+        "clusterrolebindings",
+        "rbac.authorization.k8s.io",
+        "ClusterRoleBinding",
+        ("clusterrolebinding",),
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": _meta("web-viewer", namespaced=False),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"kind": "ServiceAccount", "name": "web", "namespace": NAMESPACE}],
+        },
+    ),
+    Sample(
+        "apiservices",
+        "apiregistration.k8s.io",
+        "APIService",
+        ("apiservice",),
+        {
+            "apiVersion": "apiregistration.k8s.io/v1",
+            "kind": "APIService",
+            "metadata": {
+                **_meta("v1beta1.metrics.k8s.io", namespaced=False),
+                "labels": {**LABELS, "kube-aggregator.kubernetes.io/automanaged": "onstart"},
+            },
+            "spec": {
+                "group": "metrics.k8s.io",
+                "version": "v1beta1",
+                "groupPriorityMinimum": 100,
+                "versionPriority": 100,
+            },
+        },
+    ),
+    Sample(
+        "mutatingwebhookconfigurations",
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+        ("mutatingwebhookconfiguration",),
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "MutatingWebhookConfiguration",
+            "metadata": _meta("inject", namespaced=False),
+            "webhooks": [
+                {
+                    "name": "inject.example.com",
+                    "clientConfig": {"service": {"namespace": NAMESPACE, "name": "web"}},
+                }
+            ],
+        },
+    ),
+    Sample(
+        "validatingwebhookconfigurations",
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+        ("validatingwebhookconfiguration",),
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingWebhookConfiguration",
+            "metadata": _meta("policy", namespaced=False),
+            "webhooks": [
+                {
+                    "name": "policy.example.com",
+                    "clientConfig": {"service": {"namespace": NAMESPACE, "name": "web"}},
+                }
+            ],
+        },
+    ),
+    Sample(
         "namespaces",
         "",
         "Namespace",
