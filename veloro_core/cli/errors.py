@@ -10,6 +10,8 @@ Exit codes: 0 ok, 1 the operation failed, 2 usage (bad flags or arguments), 3 no
 
 from __future__ import annotations
 
+import sys
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -60,3 +62,28 @@ class PluginFailure(VeloroCLIError):
     """A plugin could not be started, did not answer the handshake, or failed a call."""
 
     exit_code = EXIT_PLUGIN
+
+
+def translate(exc: BaseException) -> VeloroCLIError | None:
+    """The CLI error for an exception of the kube layer, or None when `exc` is not one.
+
+    Looked up through sys.modules so that importing this module never imports veloro_core.kube (and
+    the kubernetes package behind it): commands that never talk to a cluster stay fast.
+    """
+    kube_errors = sys.modules.get("veloro_core.kube.errors")
+    if kube_errors is None or not isinstance(exc, kube_errors.KubeError):
+        return None
+    text = " ".join(str(exc).split())
+    name = type(exc).__name__
+    if name in ("ConfigError", "Unreachable", "Unauthorized"):
+        return ClusterUnreachable(
+            f"cannot reach the Kubernetes cluster: {text}",
+            hint="check --kubeconfig/--kubecontext (or $KUBECONFIG) and that the API server is up",
+        )
+    if name == "NotFound":
+        return NotFoundError(text, hint="is veloro installed in this namespace (veloro install, -n)?")
+    if name == "AlreadyExists":
+        return OperationFailed(text, hint="choose another name or delete the existing object first")
+    if name == "Invalid":
+        return UsageError(f"the cluster refused the object: {text}")
+    return OperationFailed(f"the Kubernetes API failed: {text}")

@@ -19,8 +19,23 @@ from veloro_core.cli.options import attach_global_options
 
 # name -> "module:attribute" of a click command/group. Hidden commands are listed in HIDDEN too.
 COMMANDS: dict[str, str] = {
+    "backup": "veloro_core.cli.backup:backup",
+    "backup-location": "veloro_core.cli.backup_location:backup_location",
+    "client": "veloro_core.cli.client_config:client",
+    "completion": "veloro_core.cli.completion:completion",
+    "create": "veloro_core.cli.verbs:create",
+    "delete": "veloro_core.cli.verbs:delete",
+    "describe": "veloro_core.cli.verbs:describe",
+    "get": "veloro_core.cli.verbs:get",
+    "install": "veloro_core.cli.install:install",
     "plugin": "veloro_core.cli.plugin:plugin",
+    "restore": "veloro_core.cli.restore:restore",
     "run-plugins": "veloro_core.cli.run_plugins:run_plugins",
+    "schedule": "veloro_core.cli.schedule:schedule",
+    "server": "veloro_core.cli.server:server",
+    "snapshot-location": "veloro_core.cli.snapshot_location:snapshot_location",
+    "uninstall": "veloro_core.cli.uninstall:uninstall",
+    "version": "veloro_core.cli.version:version",
 }
 HIDDEN = frozenset({"run-plugins"})
 
@@ -85,11 +100,15 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"Error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except errors.VeloroCLIError as exc:
-        click.echo(f"Error: {exc.render()}", err=True)
+        click.echo(f"Error: {' '.join(exc.render().split())}", err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(errors.EXIT_FAILED)  # `veloro ... | head`: the reader left, nothing to report
     except Exception as exc:
+        translated = errors.translate(exc)  # a kube-layer error that escaped a command
+        if translated is not None and not os.environ.get("VELORO_DEBUG"):
+            click.echo(f"Error: {translated.render()}", err=True)
+            sys.exit(translated.exit_code)
         if os.environ.get("VELORO_DEBUG"):
             raise
         click.echo(

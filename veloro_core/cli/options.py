@@ -8,7 +8,7 @@ line (closer to the subcommand) wins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -24,6 +24,8 @@ class GlobalOptions:
     kubeconfig: str | None = None
     kubecontext: str | None = None
     namespace: str = DEFAULT_NAMESPACE
+    # Names of the options given on the command line: an explicit -n wins over the client config file.
+    given: set[str] = field(default_factory=set)
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -32,6 +34,7 @@ def _store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     root = ctx.find_root()
     settings = root.ensure_object(GlobalOptions)
     setattr(settings, param.name, value)
+    settings.given.add(param.name)
 
 
 def _global_params() -> list[click.Option]:
@@ -81,3 +84,13 @@ def global_options(ctx: click.Context | None = None) -> GlobalOptions:
     """The merged global options of the running command."""
     current = ctx or click.get_current_context()
     return current.find_root().ensure_object(GlobalOptions)
+
+
+def server_namespace(ctx: click.Context | None = None) -> str:
+    """The veloro server's namespace: -n, else `namespace` of the client config file, else veloro."""
+    opts = global_options(ctx)
+    if "namespace" in opts.given:
+        return opts.namespace
+    from veloro_core.cli.client_config import load_client_config
+
+    return load_client_config().namespace or opts.namespace

@@ -50,7 +50,7 @@ def print_table(
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+    console = Console(width=None if sys.stdout.isatty() else 200, highlight=False, no_color=not _colorized())
     if not rows:
         console.print(empty)
         return
@@ -62,8 +62,8 @@ def print_table(
         for key, _ in columns:
             value = row.get(key, "")
             text = "" if value is None else str(value)
-            style = styles.get(key) if styles else None
-            cells.append(f"[{style(value)}]{_escape(text)}[/]" if style else _escape(text))
+            style = styles[key](value) if styles and key in styles else ""
+            cells.append(f"[{style}]{_escape(text)}[/]" if style else _escape(text))
         table.add_row(*cells)
     console.print(table)
 
@@ -72,3 +72,10 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+def _colorized() -> bool:
+    """`colorized` of the client config (default: on; rich still drops colours when not on a terminal)."""
+    from veloro_core.cli.client_config import load_client_config
+
+    return load_client_config().colorized is not False

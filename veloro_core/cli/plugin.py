@@ -1,6 +1,6 @@
 """`veloro plugin ...`: list the plugins a host would find, and verify a plugin with the conformance kit.
 
-(`plugin add/get/remove`, which change the server's Deployment, arrive with the install commands.)
+`plugin add/get/remove` (the plugins of a running server) live in plugin_server.py and are added below.
 """
 
 from __future__ import annotations
@@ -182,3 +182,13 @@ def _print_report(results: list[Any]) -> None:
         ],
         styles={"result": lambda v: _RESULT_STYLE.get(str(v).lower(), "")},
     )
+
+
+def _add_server_commands() -> None:
+    from veloro_core.cli.plugin_server import add_plugin, get_plugins, remove_plugin
+
+    for command in (add_plugin, get_plugins, remove_plugin):
+        plugin.add_command(command)
+
+
+_add_server_commands()
