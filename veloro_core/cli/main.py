@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "describe": "veloro_core.cli.verbs:describe",
     "get": "veloro_core.cli.verbs:get",
     "install": "veloro_core.cli.install:install",
+    "node-agent": "veloro_core.cli.node_agent:node_agent",
     "plugin": "veloro_core.cli.plugin:plugin",
     "restore": "veloro_core.cli.restore:restore",
     "run-plugins": "veloro_core.cli.run_plugins:run_plugins",

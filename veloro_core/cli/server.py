@@ -135,8 +135,13 @@ def _provider_map(text: str | None) -> dict[str, str]:
 @click.option("--leader-lease-duration", default="15s", show_default=True, hidden=True)
 @click.option("--leader-renew-deadline", default="10s", show_default=True, hidden=True)
 @click.option("--leader-retry-period", default="2s", show_default=True, hidden=True)
-@click.option("--download-url-ttl", default="10m", show_default=True, hidden=True,
-              help="How long download URLs (and their tokens) live.")
+@click.option(
+    "--download-url-ttl",
+    default="10m",
+    show_default=True,
+    hidden=True,
+    help="How long download URLs (and their tokens) live.",
+)
 @click.option(
     "--tick-period",
     default="1s",
