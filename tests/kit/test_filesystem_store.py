@@ -67,6 +67,18 @@ def test_init_creates_root_and_bucket_and_accepts_velero_keys(root: Path) -> Non
     assert (root / "b1").is_dir()
 
 
+@pytest.mark.parametrize("prefix", ["", "/"])
+def test_init_accepts_an_empty_prefix(root: Path, prefix: str) -> None:
+    # Velero hosts send prefix="" for a location that uses the whole bucket.
+    FileSystemObjectStore().init({"root": str(root), "bucket": "b1", "prefix": prefix})
+    assert (root / "b1").is_dir()
+
+
+def test_init_refuses_a_prefix_that_escapes_the_bucket(root: Path) -> None:
+    with pytest.raises(PluginError, match=r"\.\."):
+        FileSystemObjectStore().init({"root": str(root), "bucket": "b1", "prefix": "../x"})
+
+
 def test_use_before_init_is_a_clear_error() -> None:
     with pytest.raises(PluginError, match="before Init"):
         FileSystemObjectStore().object_exists(BUCKET, "k")

@@ -70,7 +70,7 @@ def _config_from(config: dict[str, str]) -> _Config:
             f"filesystem object store: root directory {str(root)!r} is not writable by this process; "
             "set 'root' to a directory it can write"
         )
-    if "prefix" in config:
+    if config.get("prefix", "").strip("/"):  # an empty prefix (the bucket's root) is valid
         prefix_dir_parts(config["prefix"].strip("/") + "/")  # refuse a prefix that escapes the bucket
     bucket = config.get("bucket")
     if bucket:
