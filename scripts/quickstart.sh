@@ -7,7 +7,7 @@ bash scripts/setup.sh
 . .venv/bin/activate
 
 QS="$PWD/.quickstart"
-rm -rf "$QS"; mkdir -p "$QS/store"
+rm -rf "$QS"; mkdir -p "$QS/store" "$QS/plugins"
 export KUBECONFIG="$QS/kubeconfig"
 NS=veloro
 pids=()
@@ -27,7 +27,8 @@ veloro install --provider filesystem --bucket backups --backup-location-config "
   --no-secret --namespace "$NS"
 
 step "running the veloro server as a local process (log: $QS/server.log)"
-veloro server --namespace "$NS" --metrics-address 127.0.0.1:0 --download-address 127.0.0.1:0 \
+veloro server --namespace "$NS" --plugin-dir "$QS/plugins" --no-entry-point-plugins \
+  --metrics-address 127.0.0.1:0 --download-address 127.0.0.1:0 \
   > "$QS/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do

@@ -50,6 +50,12 @@ def _provider_map(text: str | None) -> dict[str, str]:
     help="Directory of plugin executables (repeatable).",
 )
 @click.option(
+    "--entry-point-plugins/--no-entry-point-plugins",
+    default=True,
+    show_default=True,
+    help="Also load plugins that installed Python distributions declare (entry-point group veloro.plugins).",
+)
+@click.option(
     "--metrics-address",
     default=":8085",
     show_default=True,
@@ -199,6 +205,7 @@ def build_settings(opts: dict[str, Any]) -> ServerSettings:
             page_size=int(opts["client_page_size"]),
         ),
         plugin_dirs=[str(p) for p in opts["plugin_dirs"]],
+        entry_point_plugins=bool(opts["entry_point_plugins"]),
         metrics_address=text("metrics_address"),
         download_address=text("download_address"),
         download_url_base=text("download_url_base"),

@@ -6,6 +6,8 @@ plugins."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import signal
 import socket
@@ -107,10 +109,13 @@ class Server:
     def _plugin_settings(self) -> PluginSettings:
         """Plugins that read the cluster (item actions) need the server's kubeconfig: they inherit the
         environment, so --kubeconfig is passed on as KUBECONFIG (in a pod they use the service account)."""
-        env: dict[str, str] = {}
+        env: dict[str, str] = {"VELORO_NAMESPACE": self.settings.namespace}  # where plugin ConfigMaps live
         if self.settings.kubeconfig:
             env["KUBECONFIG"] = os.path.abspath(self.settings.kubeconfig)
-        return PluginSettings(plugin_dirs=list(self.settings.plugin_dirs), extra_env=env)
+        plugin_settings = PluginSettings(plugin_dirs=list(self.settings.plugin_dirs), extra_env=env)
+        if not self.settings.entry_point_plugins:
+            plugin_settings = dataclasses.replace(plugin_settings, entry_point_group=None)
+        return plugin_settings
 
     def _start_downloads(self, tokens: DownloadTokens, locations: Locations) -> None:
         assert self.ctx is not None

@@ -48,6 +48,8 @@ class ServerSettings:
     kubecontext: str | None = None
     kube: KubeSettings = field(default_factory=KubeSettings)
     plugin_dirs: list[str] = field(default_factory=lambda: ["/plugins"])
+    # Python distributions declaring plugins in the `veloro.plugins` entry-point group are loaded too.
+    entry_point_plugins: bool = True
     metrics_address: str = ":8085"
     download_address: str = "127.0.0.1:8086"
     # The base URL the CLI uses to reach the download server (default: http://<download-address>).
