@@ -12,6 +12,7 @@ def default_builtin_commands() -> list[list[str]]:
     return [
         [sys.executable, "-m", "veloro_core.cli", "run-plugins"],
         [sys.executable, "-m", "veloro_plugins.aws"],
+        [sys.executable, "-m", "veloro_plugins.csi"],
     ]
 
 
