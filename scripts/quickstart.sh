@@ -11,7 +11,10 @@ rm -rf "$QS"; mkdir -p "$QS/store" "$QS/plugins"
 export KUBECONFIG="$QS/kubeconfig"
 NS=veloro
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# Stop in reverse order (the server before the cluster it talks to).
+cleanup() {
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill "${pids[i]}" 2>/dev/null || true; wait "${pids[i]}" 2>/dev/null || true; done
+}
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 t0=$(date +%s)
