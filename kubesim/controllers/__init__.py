@@ -1,0 +1,1 @@
+"""Simulated control-plane and node behaviour: small, honest versions of the real controllers."""
