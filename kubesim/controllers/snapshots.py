@@ -226,8 +226,10 @@ class SnapshotController(Controller):
         if ready:
             status["restoreSize"] = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
         else:
-            status["error"] = {
-                "message": f"snapshot handle {handle} does not exist on this cluster",
-                "time": rfc3339(),
-            }
+            message = f"snapshot handle {handle} does not exist on this cluster"
+            # Writing the same error again would trigger this reconcile again, forever: only report a
+            # change (a real snapshot controller also leaves an unchanged error alone).
+            if ((obj.get("status") or {}).get("error") or {}).get("message") == message:
+                return
+            status["error"] = {"message": message, "time": rfc3339()}
         self.api.put_status(VSC, obj, status)

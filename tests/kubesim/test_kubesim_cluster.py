@@ -121,6 +121,32 @@ def test_pvc_provisioning_pod_volume_dirs_snapshot_and_restore(sim: KubeSimProce
     _wait(lambda: not (sim.data_dir / "volumes" / pv_name).exists())
 
 
+def test_content_with_a_missing_handle_reports_once_and_settles(sim: KubeSimProcess) -> None:
+    # A pre-provisioned content whose data is gone (e.g. restoring a deleted backup's snapshot) gets an
+    # error status once; the controller must not rewrite it forever (that starved the API server).
+    http = Http(sim.url)
+    body = {
+        "apiVersion": "snapshot.storage.k8s.io/v1",
+        "kind": "VolumeSnapshotContent",
+        "metadata": {"name": "orphan-content"},
+        "spec": {
+            "deletionPolicy": "Retain",
+            "driver": "hostpath.csi.kubesim.io",
+            "source": {"snapshotHandle": "snapshot-does-not-exist"},
+            "volumeSnapshotRef": {"namespace": "default", "name": "orphan"},
+        },
+    }
+    status, _ = http("POST", f"{VS}/volumesnapshotcontents", body)
+    assert status == 201
+    url = f"{VS}/volumesnapshotcontents/orphan-content"
+    first = _wait(lambda: (c := http("GET", url)[1]).get("status", {}).get("error") and c)
+    assert "does not exist" in first["status"]["error"]["message"]
+    time.sleep(1.0)
+    status, later = http("GET", url)
+    assert status == 200
+    assert later["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+
+
 def test_static_pv_binds_to_claim_named_in_claim_ref(sim: KubeSimProcess, tmp_path: Path) -> None:
     http = Http(sim.url)
     backing = tmp_path / "static"
