@@ -37,7 +37,8 @@ def test_1200_configmaps_in_pages_of_500(kube: KubeClient, ns: str) -> None:
     # The default page size comes from the settings (500).
     assert sum(1 for _ in kube.list_items(CONFIGMAPS, ns, label_selector=sel)) == 1200
     # page_size 0 = one unpaged response
-    assert [len(p.items) for p in kube.list_pages(CONFIGMAPS, ns, page_size=0, label_selector=sel)] == [1200]
+    unpaged = kube.list_pages(CONFIGMAPS, ns, page_size=0, label_selector=sel)
+    assert [len(p.items) for p in unpaged] == [1200]
 
 
 def test_label_and_field_selectors_pass_through(kube: KubeClient, ns: str) -> None:
@@ -93,6 +94,8 @@ def test_concurrent_lists_share_one_client(kube: KubeClient, ns: str) -> None:
     """The engines list several resources at once from a thread pool through one client."""
     _fill(kube, ns, 120)
     with ThreadPoolExecutor(6) as pool:
-        counts = list(pool.map(lambda _: sum(1 for _ in kube.list_items(CONFIGMAPS, ns, page_size=7, label_selector="parity")),
-                               range(12)))
+        def count(_: int) -> int:
+            return sum(1 for _ in kube.list_items(CONFIGMAPS, ns, page_size=7, label_selector="parity"))
+
+        counts = list(pool.map(count, range(12)))
     assert counts == [120] * 12

@@ -79,12 +79,11 @@ def make_session(config: Mapping[str, str]) -> boto3.Session:
     if profile:
         core.set_config_variable("profile", profile)
     try:
-        if credentials_file:
-            if core.get_credentials() is None:
-                raise PluginError(
-                    f"credentialsFile {credentials_file!r} holds no credentials for profile "
-                    f"{profile or 'default'!r}: add aws_access_key_id and aws_secret_access_key"
-                )
+        if credentials_file and core.get_credentials() is None:
+            raise PluginError(
+                f"credentialsFile {credentials_file!r} holds no credentials for profile "
+                f"{profile or 'default'!r}: add aws_access_key_id and aws_secret_access_key"
+            )
         return boto3.Session(botocore_session=core)
     except ProfileNotFound as exc:
         where = f" in {credentials_file!r}" if credentials_file else ""

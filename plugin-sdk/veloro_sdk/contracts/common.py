@@ -15,7 +15,7 @@ from typing import Any
 JSONDict = dict[str, Any]
 
 
-class PluginKind(str, enum.Enum):
+class PluginKind(enum.StrEnum):
     """The kinds a plugin process can serve. The kind never travels on the wire; it selects the service."""
 
     OBJECT_STORE = "ObjectStore"
