@@ -4,7 +4,8 @@
     python scripts/gen_proto.py          # regenerate plugin-sdk/veloro_sdk/_proto
     python scripts/gen_proto.py --check  # exit 1 if the committed stubs are stale (CI)
 
-The .proto files use their proto package as folder (generated/, v1/, v2/, plugin/, grpc/health/v1/), so
+The .proto files use their proto package as folder (generated/, v1/, v2/, plugin/, grpc/health/v1/,
+veloro/batch/v1/), so
 protoc emits top-level imports like `from generated import Shared_pb2`; we rewrite those to absolute
 imports inside veloro_sdk._proto so the stubs live in the SDK package without touching sys.path.
 """
@@ -24,7 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = ROOT / "proto"
 OUT_DIR = ROOT / "plugin-sdk" / "veloro_sdk" / "_proto"
 PACKAGE = "veloro_sdk._proto"
-_IMPORT_RE = re.compile(r"^from (generated|v1|v2|plugin|grpc\.health\.v1) import ", re.MULTILINE)
+_IMPORT_RE = re.compile(
+    r"^from (generated|v1|v2|plugin|grpc\.health\.v1|veloro\.batch\.v1) import ", re.MULTILINE
+)
 
 
 def generate(out: Path) -> None:

@@ -333,6 +333,16 @@ def _actions_roundtrip(manager: PluginManager) -> None:
     out = annotate.execute(BackupItemActionExecuteRequest(item=item, backup={"metadata": {"name": "b1"}}))
     assert out.item is not None and out.item["metadata"]["annotations"] == {GO_ANNOTATION: "backup"}
     assert out.additional_items == [ResourceIdentifier("", "serviceaccounts", "ns1", "cm1-sa")]
+    # veloro's batch extension: a Go plugin does not advertise it (health NOT_FOUND), so execute_batch
+    # falls back to one Execute per item with the same results
+    second = {**item, "metadata": {"name": "cm2", "namespace": "ns1"}}
+    batch = annotate.execute_batch(
+        [BackupItemActionExecuteRequest(item=i, backup={"metadata": {"name": "b1"}}) for i in (item, second)]
+    )
+    assert [b.item["metadata"]["name"] for b in batch if not isinstance(b, Exception) and b.item] == [
+        "cm1",
+        "cm2",
+    ]
     restores = dict(manager.restore_item_actions())
     skipped: dict[str, Any] = {
         **item,

@@ -3,6 +3,7 @@ backed up recursively, and v2 operations), volume records, then the item queued 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,7 +17,7 @@ from veloro_sdk.contracts import (
 from veloro_core.backup.actions import ResolvedAction
 from veloro_core.backup.context import BackupContext, FatalBackupError
 from veloro_core.backup.operations import Operation
-from veloro_core.backup.writer import ItemRecord
+from veloro_core.backup.writer import ItemRecord, WriterFailed
 from veloro_core.kube import APIResource, KubeError, NotFound
 from veloro_core.plugins import PluginHostError
 from veloro_core.selection import excluded_by_label
@@ -32,6 +33,16 @@ def _describe(group_resource: str, namespace: str, name: str) -> str:
     return f"{group_resource} {namespace}/{name}" if namespace else f"{group_resource} {name}"
 
 
+@dataclass
+class _Entry:
+    """One item on its way through the actions of its group."""
+
+    item: Obj
+    namespace: str
+    name: str
+    labels: Any
+
+
 class ItemBackupper:
     def __init__(self, ctx: BackupContext) -> None:
         self.ctx = ctx
@@ -40,7 +51,20 @@ class ItemBackupper:
         """An item from a list (already filtered by namespace and selector)."""
         self.backup_item(item, api, additional=False, depth=0)
 
+    def backup_group(self, items: list[Obj], api: APIResource) -> None:
+        """Listed items of one resource (a page or part of one) through the actions together: one
+        execute_batch per action for the items it applies to, instead of one call per item."""
+        entries = [e for e in (self._admit(item, api, additional=False) for item in items) if e is not None]
+        self._process(entries, api, depth=0)
+
     def backup_item(self, item: Obj, api: APIResource, *, additional: bool, depth: int) -> None:
+        entry = self._admit(item, api, additional=additional)
+        if entry is not None:
+            self._process([entry], api, depth)
+
+    def _admit(self, item: Obj, api: APIResource, *, additional: bool) -> _Entry | None:
+        """The checks before any action: name, filters for additional items, exclusion label, deletion,
+        and the dedup claim. None = not backed up (already logged or recorded)."""
         ctx = self.ctx
         meta = item.get("metadata") or {}
         name = str(meta.get("name") or "")
@@ -48,27 +72,39 @@ class ItemBackupper:
         gr = api.group_resource
         if not name:
             ctx.errors.add(f"{gr}: an item without metadata.name was returned; skipped", namespace)
-            return
+            return None
         if additional and not self._additional_allowed(gr, namespace, name):
-            return
+            return None
         labels = meta.get("labels")
         if excluded_by_label(labels):
             ctx.log.item("item excluded by its exclude-from-backup label", resource=gr, name=name,
                          namespace=namespace)
-            return
+            return None
         if meta.get("deletionTimestamp"):
             ctx.log.item("item is being deleted; skipped", resource=gr, name=name, namespace=namespace)
-            return
+            return None
         if not ctx.claim(gr, namespace, name):
-            return
-        actions = ctx.actions.for_resource(gr)
+            return None
+        return _Entry(item, namespace, name, labels)
+
+    def _process(self, entries: list[_Entry], api: APIResource, depth: int) -> None:
+        gr = api.group_resource
+        actions = self.ctx.actions.for_resource(gr) if entries else []
         if actions:
-            result = self._run_actions(item, api, namespace, labels, actions, depth)
-            if result is None:
-                return
-            item = result
-        self._volumes(gr, item)
-        self.write(item, api, namespace, name)
+            entries = self._run_actions(entries, api, actions, depth)
+        if len(entries) == 1:  # one item (additional, ordered, no actions): its caller guards it
+            self._volumes(gr, entries[0].item)
+            self.write(entries[0].item, api, entries[0].namespace, entries[0].name)
+            return
+        for entry in entries:
+            try:
+                self._volumes(gr, entry.item)
+                self.write(entry.item, api, entry.namespace, entry.name)
+            except (FatalBackupError, WriterFailed):
+                raise
+            except Exception as exc:  # that item failed, not its group
+                where = _describe(gr, entry.namespace, entry.name)
+                self.ctx.errors.add(f"backing up {where} failed: {exc}", entry.namespace)
 
     def _additional_allowed(self, gr: str, namespace: str, name: str) -> bool:
         ctx = self.ctx
@@ -82,52 +118,94 @@ class ItemBackupper:
             return False
         return True
 
-    def _run_actions(self, item: Obj, api: APIResource, namespace: str, labels: Any,
-                     actions: list[ResolvedAction], depth: int) -> Obj | None:
-        ctx = self.ctx
+    def _run_actions(self, entries: list[_Entry], api: APIResource, actions: list[ResolvedAction],
+                     depth: int) -> list[_Entry]:
+        """Each action in order on the entries it applies to; returns the entries still to back up. Per
+        item the semantics are those of one call per item: its actions in order, each one's additional
+        items backed up before the next action runs on it, a failure or a drop ending that item only."""
         gr = api.group_resource
-        name = str(item["metadata"].get("name"))
         for resolved in actions:
-            if not resolved.matcher.matches(gr, namespace, labels):
+            targets = [e for e in entries if resolved.matcher.matches(gr, e.namespace, e.labels)]
+            if not targets:
                 continue
-            try:
-                response = self._execute(resolved, item)
-            except PluginHostError as exc:  # restarts exhausted, cannot start: not an item problem
-                raise FatalBackupError(
-                    f"backup item action {resolved.name!r} cannot run: {exc}") from exc
-            except Exception as exc:
-                ctx.errors.add(f"backup item action {resolved.name!r} failed on "
-                               f"{_describe(gr, namespace, name)}: {exc}", namespace)
-                ctx.log.error("backup item action failed", action=resolved.name, resource=gr,
-                              namespace=namespace, name=name, error=str(exc))
-                return None
-            if response.item is not None:
-                if not response.item:  # an empty object: the action dropped the item
-                    ctx.log.item("item dropped by action", action=resolved.name, resource=gr, name=name)
-                    return None
-                item = response.item
-                labels = (item.get("metadata") or {}).get("labels")
-            if response.operation_id:
-                ctx.operations.add(Operation(
-                    resolved.name, resolved.action,
-                    ResourceIdentifier(api.group, api.name, namespace, name),
-                    response.operation_id, list(response.post_operation_items)))
-            for rid in response.additional_items:
-                self.additional(rid, depth + 1)
-        return item
+            outcomes = self._execute_batch(resolved, targets, api)
+            dropped: set[int] = set()
+            for entry, outcome in zip(targets, outcomes, strict=True):
+                if not self._apply_guarded(resolved, entry, outcome, api, depth):
+                    dropped.add(id(entry))
+            if dropped:
+                entries = [e for e in entries if id(e) not in dropped]
+        return entries
 
-    def _execute(self, resolved: ResolvedAction, item: Obj) -> BackupItemActionExecuteResponse:
-        """Execute, retried when the plugin process was lost mid-call: another item's call may have
-        crashed it (calls in flight on a dying process all fail); the manager restarts it with Init
-        replayed. An item that crashes the plugin every time fails after the retries."""
-        request = BackupItemActionExecuteRequest(item=item, backup=self.ctx.backup)
-        for _ in range(UNAVAILABLE_RETRIES):
-            try:
-                return resolved.action.execute(request)
-            except PluginUnavailable as exc:
-                self.ctx.log.warning("plugin process lost during a call; retrying", action=resolved.name,
-                                     error=str(exc))
-        return resolved.action.execute(request)
+    def _apply_guarded(self, resolved: ResolvedAction, entry: _Entry,
+                       outcome: BackupItemActionExecuteResponse | Exception, api: APIResource,
+                       depth: int) -> bool:
+        try:
+            return self._apply(resolved, entry, outcome, api, depth)
+        except (FatalBackupError, WriterFailed):
+            raise
+        except Exception as exc:  # that item failed (e.g. one of its additional items), not the group
+            where = _describe(api.group_resource, entry.namespace, entry.name)
+            self.ctx.errors.add(f"backing up {where} failed: {exc}", entry.namespace)
+            self.ctx.log.error("item backup failed", resource=api.group_resource, error=str(exc))
+            return False
+
+    def _apply(self, resolved: ResolvedAction, entry: _Entry,
+               outcome: BackupItemActionExecuteResponse | Exception, api: APIResource, depth: int) -> bool:
+        """One item's action result; False = the item is not backed up (failed or dropped)."""
+        ctx = self.ctx
+        gr, namespace, name = api.group_resource, entry.namespace, entry.name
+        if isinstance(outcome, Exception):
+            ctx.errors.add(f"backup item action {resolved.name!r} failed on "
+                           f"{_describe(gr, namespace, name)}: {outcome}", namespace)
+            ctx.log.error("backup item action failed", action=resolved.name, resource=gr,
+                          namespace=namespace, name=name, error=str(outcome))
+            return False
+        if outcome.item is not None:
+            if not outcome.item:  # an empty object: the action dropped the item
+                ctx.log.item("item dropped by action", action=resolved.name, resource=gr, name=name)
+                return False
+            entry.item = outcome.item
+            entry.labels = (outcome.item.get("metadata") or {}).get("labels")
+        if outcome.operation_id:
+            ctx.operations.add(Operation(
+                resolved.name, resolved.action, ResourceIdentifier(api.group, api.name, namespace, name),
+                outcome.operation_id, list(outcome.post_operation_items)))
+        for rid in outcome.additional_items:
+            self.additional(rid, depth + 1)
+        return True
+
+    def _execute_batch(self, resolved: ResolvedAction, targets: list[_Entry],
+                       api: APIResource) -> list[BackupItemActionExecuteResponse | Exception]:
+        """execute_batch; items lost with the plugin process are retried one by one on the restarted
+        process (calls in flight on a dying process all fail, whichever item crashed it), so an item
+        that crashes the plugin every time fails alone."""
+        backup = self.ctx.backup
+        requests = [BackupItemActionExecuteRequest(item=e.item, backup=backup) for e in targets]
+        outcomes = self._call(resolved, requests)
+        lost = [i for i, o in enumerate(outcomes) if isinstance(o, PluginUnavailable)]
+        if lost:
+            self.ctx.log.warning("plugin process lost during a call; retrying its items one by one",
+                                 action=resolved.name, resource=api.group_resource, items=len(lost),
+                                 error=str(outcomes[lost[0]]))
+            for _ in range(UNAVAILABLE_RETRIES):
+                for i in lost:
+                    outcomes[i] = self._call(resolved, [requests[i]])[0]
+                lost = [i for i in lost if isinstance(outcomes[i], PluginUnavailable)]
+        return outcomes
+
+    def _call(self, resolved: ResolvedAction, requests: list[BackupItemActionExecuteRequest],
+              ) -> list[BackupItemActionExecuteResponse | Exception]:
+        try:
+            outcomes = resolved.action.execute_batch(requests)
+        except PluginHostError as exc:  # restarts exhausted, cannot start: not an item problem
+            raise FatalBackupError(f"backup item action {resolved.name!r} cannot run: {exc}") from exc
+        except Exception as exc:  # the whole call failed: every item of it failed
+            outcomes = [exc] * len(requests)
+        if len(outcomes) != len(requests):
+            error = RuntimeError(f"execute_batch returned {len(outcomes)} results for {len(requests)} items")
+            outcomes = [error] * len(requests)
+        return list(outcomes)
 
     def additional(self, rid: ResourceIdentifier, depth: int) -> None:
         """Fetch an additional item from the API and back it up (unless already done, or its list is
@@ -168,12 +246,8 @@ class ItemBackupper:
 
     def _volumes(self, gr: str, item: Obj) -> None:
         volumes = self.ctx.volumes
-        if volumes is None:
-            return
-        if gr == PV:
-            volumes.on_pv(item)
-        elif gr == PVC:
-            volumes.on_pvc(item)
+        if volumes is not None:
+            volumes.on_item(gr, item)  # PVs, PVCs, pods (file-level backup), CSI VolumeSnapshots
 
     def write(self, item: Obj, api: APIResource, namespace: str, name: str) -> None:
         ctx = self.ctx

@@ -7,6 +7,7 @@ uploaded log still says what was backed up.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import threading
 import time
@@ -15,11 +16,12 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 _CHUNK = 1 << 20
+_SPECIAL = re.compile(r'[ "=\n\t]')  # one regex scan per value: this runs for every field of every item
 
 
 def _quote(value: Any) -> str:
-    text = str(value)
-    if text and not any(c in text for c in ' "=\n\t'):
+    text = value if isinstance(value, str) else str(value)
+    if text and _SPECIAL.search(text) is None:
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
@@ -37,6 +39,7 @@ class CapturedLog:
         self._closed = False
         self._stamp_second = -1
         self._stamp = ""
+        self._events: dict[str, str] = {}  # event -> quoted (events are a few constant strings)
 
     def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
         now = int(time.time())
@@ -44,8 +47,11 @@ class CapturedLog:
             self._stamp_second = now
             self._stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         stamp = self._stamp
-        extra = "".join(f" {k}={_quote(v)}" for k, v in fields.items())
-        line = f"time={stamp} level={level} msg={_quote(event)}{self._suffix}{extra}\n".encode()
+        extra = "".join([f" {k}={_quote(v)}" for k, v in fields.items()])
+        msg = self._events.get(event)
+        if msg is None:
+            msg = self._events[event] = _quote(event)
+        line = f"time={stamp} level={level} msg={msg}{self._suffix}{extra}\n".encode()
         with self._lock:
             if not self._closed:
                 self._file.write(line)

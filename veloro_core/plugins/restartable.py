@@ -75,6 +75,22 @@ class _Restartable(Generic[C]):
         except _RESTART_ERRORS as exc:
             raise self._failed(exc, generation) from exc
 
+    def _invoke_batch(self, fn: Callable[[C], list[R | Exception]]) -> list[R | Exception]:
+        """A batch call: items lost with the process (or timed out) all carry one error naming the
+        process, which is restarted on the next call, exactly as for a unary call."""
+        client, generation = self._client()
+        try:
+            results = fn(client)
+        except _RESTART_ERRORS as exc:
+            raise self._failed(exc, generation) from exc
+        lost = next((r for r in results if isinstance(r, _RESTART_ERRORS)), None)
+        if lost is None:
+            return results
+        failed = self._failed(lost, generation)
+        if failed is not lost:
+            failed.__cause__ = lost
+        return [failed if isinstance(r, _RESTART_ERRORS) else r for r in results]
+
     def _failed(self, exc: PluginCallError, generation: int) -> PluginCallError:
         timed_out = isinstance(exc, PluginTimeout)
         settings = self._host.settings
@@ -166,6 +182,11 @@ class RestartableBackupItemAction(_Restartable[BackupItemActionClient], BackupIt
     def execute(self, request: BackupItemActionExecuteRequest) -> BackupItemActionExecuteResponse:
         return self._invoke(lambda c: c.execute(request))
 
+    def execute_batch(
+        self, requests: list[BackupItemActionExecuteRequest]
+    ) -> list[BackupItemActionExecuteResponse | Exception]:
+        return self._invoke_batch(lambda c: c.execute_batch(requests))
+
 
 class RestartableBackupItemActionV2(_Restartable[BackupItemActionV2Client], BackupItemActionV2):
     KIND = PluginKind.BACKUP_ITEM_ACTION_V2
@@ -175,6 +196,11 @@ class RestartableBackupItemActionV2(_Restartable[BackupItemActionV2Client], Back
 
     def execute(self, request: BackupItemActionExecuteRequest) -> BackupItemActionExecuteResponse:
         return self._invoke(lambda c: c.execute(request))
+
+    def execute_batch(
+        self, requests: list[BackupItemActionExecuteRequest]
+    ) -> list[BackupItemActionExecuteResponse | Exception]:
+        return self._invoke_batch(lambda c: c.execute_batch(requests))
 
     def progress(self, operation_id: str, backup: JSONDict) -> OperationProgress:
         return self._invoke(lambda c: c.progress(operation_id, backup))
@@ -192,6 +218,11 @@ class RestartableRestoreItemAction(_Restartable[RestoreItemActionClient], Restor
     def execute(self, request: RestoreItemActionExecuteRequest) -> RestoreItemActionExecuteResponse:
         return self._invoke(lambda c: c.execute(request))
 
+    def execute_batch(
+        self, requests: list[RestoreItemActionExecuteRequest]
+    ) -> list[RestoreItemActionExecuteResponse | Exception]:
+        return self._invoke_batch(lambda c: c.execute_batch(requests))
+
 
 class RestartableRestoreItemActionV2(_Restartable[RestoreItemActionV2Client], RestoreItemActionV2):
     KIND = PluginKind.RESTORE_ITEM_ACTION_V2
@@ -201,6 +232,11 @@ class RestartableRestoreItemActionV2(_Restartable[RestoreItemActionV2Client], Re
 
     def execute(self, request: RestoreItemActionExecuteRequest) -> RestoreItemActionExecuteResponse:
         return self._invoke(lambda c: c.execute(request))
+
+    def execute_batch(
+        self, requests: list[RestoreItemActionExecuteRequest]
+    ) -> list[RestoreItemActionExecuteResponse | Exception]:
+        return self._invoke_batch(lambda c: c.execute_batch(requests))
 
     def progress(self, operation_id: str, restore: JSONDict) -> OperationProgress:
         return self._invoke(lambda c: c.progress(operation_id, restore))

@@ -17,6 +17,17 @@ from veloro_sdk.contracts.restore_item_action import (
 )
 
 
+def _v1_backup(resp: BackupItemActionExecuteResponse) -> BackupItemActionExecuteResponse:
+    # a v1 action cannot start an operation, whatever its response object carries
+    return BackupItemActionExecuteResponse(item=resp.item, additional_items=resp.additional_items)
+
+
+def _v1_restore(resp: RestoreItemActionExecuteResponse) -> RestoreItemActionExecuteResponse:
+    return RestoreItemActionExecuteResponse(
+        item=resp.item, additional_items=resp.additional_items, skip_restore=resp.skip_restore
+    )
+
+
 class BackupItemActionV1ToV2(BackupItemActionV2):
     """Wraps a v1 BackupItemAction; progress() raises (no operations), cancel() is a no-op."""
 
@@ -27,9 +38,15 @@ class BackupItemActionV1ToV2(BackupItemActionV2):
         return self.inner.applies_to()
 
     def execute(self, request: BackupItemActionExecuteRequest) -> BackupItemActionExecuteResponse:
-        resp = self.inner.execute(request)
-        # a v1 action cannot start an operation, whatever its response object carries
-        return BackupItemActionExecuteResponse(item=resp.item, additional_items=resp.additional_items)
+        return _v1_backup(self.inner.execute(request))
+
+    def execute_batch(
+        self, requests: list[BackupItemActionExecuteRequest]
+    ) -> list[BackupItemActionExecuteResponse | Exception]:
+        # passed through, so a v1 plugin's items still travel in batches
+        return [
+            r if isinstance(r, Exception) else _v1_backup(r) for r in self.inner.execute_batch(requests)
+        ]
 
     def __repr__(self) -> str:
         return f"BackupItemActionV1ToV2({self.inner!r})"
@@ -45,10 +62,14 @@ class RestoreItemActionV1ToV2(RestoreItemActionV2):
         return self.inner.applies_to()
 
     def execute(self, request: RestoreItemActionExecuteRequest) -> RestoreItemActionExecuteResponse:
-        resp = self.inner.execute(request)
-        return RestoreItemActionExecuteResponse(
-            item=resp.item, additional_items=resp.additional_items, skip_restore=resp.skip_restore
-        )
+        return _v1_restore(self.inner.execute(request))
+
+    def execute_batch(
+        self, requests: list[RestoreItemActionExecuteRequest]
+    ) -> list[RestoreItemActionExecuteResponse | Exception]:
+        return [
+            r if isinstance(r, Exception) else _v1_restore(r) for r in self.inner.execute_batch(requests)
+        ]
 
     def __repr__(self) -> str:
         return f"RestoreItemActionV1ToV2({self.inner!r})"

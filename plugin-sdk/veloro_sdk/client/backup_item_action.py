@@ -8,7 +8,7 @@ from veloro_sdk._proto.generated import BackupItemAction_pb2 as v1_pb2
 from veloro_sdk._proto.generated import BackupItemAction_pb2_grpc as v1_grpc
 from veloro_sdk._proto.v2 import BackupItemAction_pb2 as v2_pb2
 from veloro_sdk._proto.v2 import BackupItemAction_pb2_grpc as v2_grpc
-from veloro_sdk.client._base import BaseClient
+from veloro_sdk.client.batch import BackupBatchClient
 from veloro_sdk.contracts.backup_item_action import (
     BackupItemAction,
     BackupItemActionExecuteRequest,
@@ -19,10 +19,11 @@ from veloro_sdk.contracts.common import JSONDict, OperationProgress, ResourceSel
 from veloro_sdk.convert import dumps, json_or_none, progress_from_proto, rid_from_proto, selector_from_proto
 
 
-class BackupItemActionClient(BaseClient, BackupItemAction):
-    """v1: AppliesTo + Execute."""
+class BackupItemActionClient(BackupBatchClient, BackupItemAction):
+    """v1: AppliesTo + Execute (+ execute_batch, see batch.py)."""
 
     SERVICE = "generated.BackupItemAction"
+    API_VERSION = 1
 
     def __init__(self, channel: grpc.Channel, name: str, *, timeout: float | None = None) -> None:
         super().__init__(channel, name, timeout=timeout)
@@ -45,10 +46,11 @@ class BackupItemActionClient(BaseClient, BackupItemAction):
         )
 
 
-class BackupItemActionV2Client(BaseClient, BackupItemActionV2):
+class BackupItemActionV2Client(BackupBatchClient, BackupItemActionV2):
     """v2: adds asynchronous operations (operation_id, post_operation_items, progress, cancel)."""
 
     SERVICE = "v2.BackupItemAction"
+    API_VERSION = 2
 
     def __init__(self, channel: grpc.Channel, name: str, *, timeout: float | None = None) -> None:
         super().__init__(channel, name, timeout=timeout)

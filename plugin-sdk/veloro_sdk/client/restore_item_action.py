@@ -8,7 +8,7 @@ from veloro_sdk._proto.generated import RestoreItemAction_pb2 as v1_pb2
 from veloro_sdk._proto.generated import RestoreItemAction_pb2_grpc as v1_grpc
 from veloro_sdk._proto.v2 import RestoreItemAction_pb2 as v2_pb2
 from veloro_sdk._proto.v2 import RestoreItemAction_pb2_grpc as v2_grpc
-from veloro_sdk.client._base import BaseClient
+from veloro_sdk.client.batch import RestoreBatchClient
 from veloro_sdk.contracts.common import JSONDict, OperationProgress, ResourceIdentifier, ResourceSelector
 from veloro_sdk.contracts.restore_item_action import (
     RestoreItemAction,
@@ -27,10 +27,11 @@ from veloro_sdk.convert import (
 )
 
 
-class RestoreItemActionClient(BaseClient, RestoreItemAction):
-    """v1: AppliesTo + Execute."""
+class RestoreItemActionClient(RestoreBatchClient, RestoreItemAction):
+    """v1: AppliesTo + Execute (+ execute_batch, see batch.py)."""
 
     SERVICE = "generated.RestoreItemAction"
+    API_VERSION = 1
 
     def __init__(self, channel: grpc.Channel, name: str, *, timeout: float | None = None) -> None:
         super().__init__(channel, name, timeout=timeout)
@@ -59,10 +60,11 @@ class RestoreItemActionClient(BaseClient, RestoreItemAction):
         )
 
 
-class RestoreItemActionV2Client(BaseClient, RestoreItemActionV2):
+class RestoreItemActionV2Client(RestoreBatchClient, RestoreItemActionV2):
     """v2: adds asynchronous operations and additional-item readiness."""
 
     SERVICE = "v2.RestoreItemAction"
+    API_VERSION = 2
 
     def __init__(self, channel: grpc.Channel, name: str, *, timeout: float | None = None) -> None:
         super().__init__(channel, name, timeout=timeout)

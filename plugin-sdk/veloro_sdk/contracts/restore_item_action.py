@@ -39,16 +39,36 @@ class RestoreItemAction(abc.ABC):
     def execute(self, request: RestoreItemActionExecuteRequest) -> RestoreItemActionExecuteResponse:
         """Run on one object."""
 
+    def execute_batch(
+        self, requests: list[RestoreItemActionExecuteRequest]
+    ) -> list[RestoreItemActionExecuteResponse | Exception]:
+        """Run on many objects: one result per request, in order; a failed item's result is its exception
+        (the other items go on). The default calls execute() per item; vendors may override it."""
+        return [_execute_one(self, request) for request in requests]
+
 
 class RestoreItemActionV2(RestoreItemAction):
     """v2: asynchronous operations and additional-item readiness. Served as `v2.RestoreItemAction`."""
 
     def progress(self, operation_id: str, restore: JSONDict) -> OperationProgress:
-        raise NotImplementedError(f"this action starts no asynchronous operations (asked about {operation_id!r})")
+        raise NotImplementedError(
+            f"this action starts no asynchronous operations (asked about {operation_id!r})"
+        )
 
     def cancel(self, operation_id: str, restore: JSONDict) -> None:
         """A no-op for actions without operations."""
 
-    def are_additional_items_ready(self, additional_items: list[ResourceIdentifier], restore: JSONDict) -> bool:
+    def are_additional_items_ready(
+        self, additional_items: list[ResourceIdentifier], restore: JSONDict
+    ) -> bool:
         """Whether the additional items returned by execute() are ready; True unless overridden."""
         return True
+
+
+def _execute_one(
+    action: RestoreItemAction, request: RestoreItemActionExecuteRequest
+) -> RestoreItemActionExecuteResponse | Exception:
+    try:
+        return action.execute(request)
+    except Exception as exc:  # one item's failure is its result, not the batch's
+        return exc

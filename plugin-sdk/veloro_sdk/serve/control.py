@@ -27,20 +27,29 @@ class ControlServicers:
     never hold the process up.
     """
 
-    def __init__(self, registry: Registry, command: str, stopping: threading.Event) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        command: str,
+        stopping: threading.Event,
+        extra_services: frozenset[str] = frozenset(),
+    ) -> None:
         self._registry = registry
         self._command = command
         self.stopping = stopping
+        # Optional services (the veloro.batch.v1 extension) are advertised by name: a host asks
+        # Check(service=<name>) and falls back when the answer is NOT_FOUND (Go plugins, older SDKs).
+        self._healthy = HEALTHY_SERVICES | extra_services
 
     def Check(self, request: health_pb2.HealthCheckRequest, context: grpc.ServicerContext) -> object:
-        if request.service not in HEALTHY_SERVICES:
+        if request.service not in self._healthy:
             context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service!r}")
         return health_pb2.HealthCheckResponse(status=SERVING)
 
     def Watch(
         self, request: health_pb2.HealthCheckRequest, context: grpc.ServicerContext
     ) -> Iterator[object]:
-        status = SERVING if request.service in HEALTHY_SERVICES else SERVICE_UNKNOWN
+        status = SERVING if request.service in self._healthy else SERVICE_UNKNOWN
         yield health_pb2.HealthCheckResponse(status=status)
         self._hold_open(context)
 

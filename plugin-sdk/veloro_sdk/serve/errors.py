@@ -64,18 +64,19 @@ def stack_of(exc: BaseException) -> Shared_pb2.Stack:
     return Shared_pb2.Stack(frames=frames[:_MAX_FRAMES])
 
 
-def status_for(exc: BaseException) -> _Status:
-    """The gRPC status (with the rich details trailer) a host receives for `exc`."""
+def describe(exc: BaseException) -> tuple[grpc.StatusCode, str]:
+    """The status code and message for `exc` (also used per item by the batch services)."""
     text = str(exc)
     if is_panic(exc):
-        code, message = grpc.StatusCode.ABORTED, f"plugin panicked: {type(exc).__name__}: {text}"
-    elif isinstance(exc, PluginError):
-        code, message = grpc.StatusCode.UNKNOWN, text or type(exc).__name__
-    else:
-        code, message = (
-            grpc.StatusCode.UNKNOWN,
-            f"{type(exc).__name__}: {text}" if text else type(exc).__name__,
-        )
+        return grpc.StatusCode.ABORTED, f"plugin panicked: {type(exc).__name__}: {text}"
+    if isinstance(exc, PluginError):
+        return grpc.StatusCode.UNKNOWN, text or type(exc).__name__
+    return grpc.StatusCode.UNKNOWN, f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def status_for(exc: BaseException) -> _Status:
+    """The gRPC status (with the rich details trailer) a host receives for `exc`."""
+    code, message = describe(exc)
     rich = RpcStatus(code=code.value[0], message=message, details=[stack_detail(stack_of(exc))])
     return _Status(code, message, ((STATUS_DETAILS_KEY, encode_status(rich)),))
 

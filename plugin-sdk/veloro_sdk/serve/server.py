@@ -23,6 +23,15 @@ from veloro_sdk.serve.registry import Registry
 from veloro_sdk.serve.servicers import servicer_for
 
 MAX_MESSAGE = 2**31 - 1
+# Kinds whose processes also serve the veloro.batch.v1 services (many items per call).
+BATCH_KINDS = frozenset(
+    {
+        PluginKind.BACKUP_ITEM_ACTION,
+        PluginKind.BACKUP_ITEM_ACTION_V2,
+        PluginKind.RESTORE_ITEM_ACTION,
+        PluginKind.RESTORE_ITEM_ACTION_V2,
+    }
+)
 SERVER_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.max_send_message_length", MAX_MESSAGE),
     ("grpc.max_receive_message_length", MAX_MESSAGE),
@@ -158,9 +167,15 @@ class _Running:
 
     def _add_services(self, server: grpc.Server) -> None:
         registry = self.owner._registry
-        services = ControlServicers(registry, self.owner.command, self.stopping).services()
-        for kind in registry.kinds():
-            servicer = servicer_for(kind, registry)
+        kind_servicers = [servicer_for(kind, registry) for kind in registry.kinds()]
+        if any(kind in BATCH_KINDS for kind in registry.kinds()):
+            # imported only by processes with item actions (see servicers/__init__)
+            from veloro_sdk.serve.servicers.batch import batch_servicers
+
+            kind_servicers.extend(batch_servicers(registry))
+        served = frozenset(servicer.service for servicer in kind_servicers)
+        services = ControlServicers(registry, self.owner.command, self.stopping, served).services()
+        for servicer in kind_servicers:
             services[servicer.service] = servicer.handlers()
         for service, handlers in services.items():
             server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
