@@ -16,7 +16,6 @@ import argparse
 import filecmp
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -31,8 +30,8 @@ _IMPORT_RE = re.compile(
 
 
 def generate(out: Path) -> None:
-    from grpc_tools import protoc  # imported late: only needed by developers and CI
     import grpc_tools
+    from grpc_tools import protoc  # imported late: only needed by developers and CI
 
     protos = sorted(str(p.relative_to(PROTO_DIR)) for p in PROTO_DIR.rglob("*.proto"))
     include = Path(grpc_tools.__file__).parent / "_proto"
@@ -64,7 +63,9 @@ def same_tree(a: Path, b: Path) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="fail if the committed stubs are stale")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,9 +75,10 @@ def main() -> None:
         if args.check:
             diffs = same_tree(fresh, OUT_DIR)
             if diffs:
+                stale = ", ".join(diffs[:10])
                 sys.exit(
-                    "generated stubs are stale (" + ", ".join(diffs[:10]) + "): run `python scripts/gen_proto.py`"
-                    " and commit the result"
+                    f"generated stubs are stale ({stale}): "
+                    "run `python scripts/gen_proto.py` and commit the result"
                 )
             print("generated stubs are current")
             return
