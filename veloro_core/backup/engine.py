@@ -161,12 +161,7 @@ class _BackupRun:
         return self.ctx
 
     def _volumes(self, ctx: BackupContext, infos: JsonLines, snapshots: JsonLines) -> VolumeRecorder:
-        settings = self.inp.settings
-        return VolumeRecorder(
-            backup_name=self.name, backup_uid=ctx.uid,
-            snapshot_volumes=self.spec.get("snapshotVolumes") is not False,
-            snapshotter=settings.volume_snapshotter, location=settings.volume_snapshot_location, infos=infos,
-            snapshots=snapshots, errors=self.errors, log=self.log)
+        return VolumeRecorder.for_context(ctx, infos, snapshots)
 
     def _collector(self, ctx: BackupContext) -> Collector:
         plan = plan_resources(list(ctx.apis.values()), ctx.filter)
@@ -198,6 +193,8 @@ class _BackupRun:
                                     f"{op.error}", op.item.namespace)
             collector.post_operation_items()
         collector.add_crds()
+        if ctx.volumes is not None:  # pod volume backups finish; file-level and CSI volume records
+            ctx.volumes.finish(ctx.operations.operations)
 
     # ------------------------------------------------------------------ progress
     def progress(self) -> ProgressUpdate:

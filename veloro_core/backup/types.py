@@ -13,6 +13,7 @@ from typing import Any
 
 from veloro_sdk.contracts import VolumeSnapshotter
 
+from veloro_core.api import BackupStorageLocation
 from veloro_core.kube import KubeClient
 from veloro_core.persistence import BackupStore
 from veloro_core.plugins import PluginManager
@@ -38,9 +39,13 @@ class BackupSettings:
     list_workers: int = 4
     prefetch_pages: int = 1
     page_size: int | None = None  # None = the KubeClient's setting (500)
-    # Items that some action applies to are processed by this many threads (plugin calls are I/O bound).
-    action_workers: int = 8
-    max_in_flight: int = 256
+    # Items that some action applies to go through the actions in groups of up to `action_batch_size`
+    # items (one execute_batch per action and group, not one call per item); `action_workers` groups
+    # are processed at once, so the next group is prepared while the plugin works on one. Memory: at
+    # most action_workers x action_batch_size items in flight.
+    action_batch_size: int = 500
+    action_workers: int = 2
+    max_in_flight: int = 256  # unused since items go in groups; kept for callers that set it
     writer_queue: int = 1024
     # Up to this many included namespaces are listed one by one; more (or patterns) list cluster-wide.
     per_namespace_list_limit: int = 16
@@ -52,6 +57,14 @@ class BackupSettings:
     # and that location's name. None = no VSL: PV snapshots are recorded as skipped.
     volume_snapshotter: VolumeSnapshotter | None = None
     volume_snapshot_location: str = ""
+    # File-level volume backup: PodVolumeBackups are created in `server_namespace` (where the node agents
+    # watch; "" = the Backup's own namespace) for the backup's location (`storage_location`: the model, or
+    # its name; None = spec.storageLocation), and waited for at most `pod_volume_timeout` seconds (None =
+    # the backup's itemOperationTimeout), polled every `pod_volume_poll` seconds.
+    server_namespace: str = ""
+    storage_location: BackupStorageLocation | str | None = None
+    pod_volume_timeout: float | None = None
+    pod_volume_poll: float = 0.5
     # A line per backed-up item in the backup's own log (the uploaded log; not forwarded to the console).
     log_items: bool = True
     # Results keep at most this many messages per namespace and section (counts are always exact).
@@ -87,6 +100,10 @@ class BackupResult:
     tarball_bytes: int = 0
     volume_snapshots_attempted: int = 0
     volume_snapshots_completed: int = 0
+    csi_volume_snapshots_attempted: int = 0
+    csi_volume_snapshots_completed: int = 0
+    pod_volume_backups_attempted: int = 0
+    pod_volume_backups_completed: int = 0
     operations_attempted: int = 0
     operations_completed: int = 0
     operations_failed: int = 0

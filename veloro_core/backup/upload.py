@@ -10,6 +10,7 @@ from veloro_core.backup.context import BackupContext
 from veloro_core.backup.spill import JsonLines, ResourceList
 from veloro_core.backup.types import BackupResult
 from veloro_core.persistence import BackupFile, BackupStoreError, gzip_json, gzip_stream
+from veloro_core.podvolume import pod_volume_backups_document
 
 if TYPE_CHECKING:
     from veloro_core.backup.engine import _BackupRun
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 _OMIT_EMPTY = (
     "warnings", "errors", "volumeSnapshotsAttempted", "volumeSnapshotsCompleted",
+    "csiVolumeSnapshotsAttempted", "csiVolumeSnapshotsCompleted",
     "backupItemOperationsAttempted", "backupItemOperationsCompleted", "backupItemOperationsFailed",
 )
 
@@ -34,6 +36,8 @@ def _final_status(run: _BackupRun, ctx: BackupContext, phase: str) -> dict[str, 
         errors=run.errors.count,
         volumeSnapshotsAttempted=volumes.attempted if volumes else 0,
         volumeSnapshotsCompleted=volumes.completed if volumes else 0,
+        csiVolumeSnapshotsAttempted=volumes.csi_attempted if volumes else 0,
+        csiVolumeSnapshotsCompleted=volumes.csi_completed if volumes else 0,
         backupItemOperationsAttempted=attempted,
         backupItemOperationsCompleted=completed,
         backupItemOperationsFailed=failed,
@@ -57,6 +61,10 @@ def upload_backup(run: _BackupRun, ctx: BackupContext, tarball: BinaryIO, size: 
     }
     if snapshots.count:
         files[BackupFile.VOLUME_SNAPSHOTS] = snapshots.gzip_json()
+    pod_volumes = ctx.volumes.pod_volume_results if ctx.volumes else []
+    pod_volume_backups = pod_volume_backups_document(pod_volumes)  # those that were created
+    if pod_volume_backups:
+        files[BackupFile.POD_VOLUME_BACKUPS] = gzip_json(pod_volume_backups)
     operations = ctx.operations.operations
     if operations:
         files[BackupFile.ITEM_OPERATIONS] = gzip_json([op.record(run.name, ctx.uid) for op in operations])
@@ -75,5 +83,9 @@ def upload_backup(run: _BackupRun, ctx: BackupContext, tarball: BinaryIO, size: 
         warning_count=run.warnings.count, error_count=run.errors.count,
         total_items=status["progress"]["totalItems"], items_backed_up=status["progress"]["itemsBackedUp"],
         tarball_bytes=size, volume_snapshots_attempted=volumes.attempted if volumes else 0,
-        volume_snapshots_completed=volumes.completed if volumes else 0, operations_attempted=attempted,
+        volume_snapshots_completed=volumes.completed if volumes else 0,
+        csi_volume_snapshots_attempted=volumes.csi_attempted if volumes else 0,
+        csi_volume_snapshots_completed=volumes.csi_completed if volumes else 0,
+        pod_volume_backups_attempted=len(pod_volumes),
+        pod_volume_backups_completed=sum(r.ok for r in pod_volumes), operations_attempted=attempted,
         operations_completed=completed, operations_failed=failed, stored=True)

@@ -1,20 +1,33 @@
-"""Volume records (`-volumeinfo.json.gz`) for every PVC/PV seen, and native PV snapshots through the
-VolumeSnapshotLocation's VolumeSnapshotter (`-volumesnapshots.json.gz`).
+"""Volume records (`-volumeinfo.json.gz`) for every PVC/PV seen, native PV snapshots through the
+VolumeSnapshotLocation's VolumeSnapshotter (`-volumesnapshots.json.gz`), and the hooks of file-level
+(podvolumes.py) and CSI (csivolumes.py) volume backup.
 
-Records are spilled to disk as they are made (one per PV, plus one per unbound PVC), so memory does not
-grow with the number of volumes. File-level (pod volume) and CSI snapshots are other plugins' business;
-a PV without a native snapshot is recorded as skipped with the reason.
+Which way a PV is backed up, in Velero's order: its claim is backed up file by file -> no native snapshot,
+record backupMethod PodVolumeBackup (written at the end, from the PodVolumeBackups); it is a CSI volume and
+the CSI plugin is loaded -> no native snapshot, record CSISnapshot (completed at the end from this backup's
+VolumeSnapshots); otherwise the native snapshotter, or a skipped record with the reason.
+
+Native and skipped records are spilled to disk as they are made (one per PV, plus one per unbound PVC), so
+memory does not grow with the number of volumes; file-level and CSI records are held until the end.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from veloro_sdk.contracts import CreateSnapshotRequest, VolumeSnapshotter
 
+from veloro_core.api import DEFAULT_ITEM_OPERATION_TIMEOUT, parse_duration
+from veloro_core.backup.csivolumes import VOLUME_SNAPSHOTS, CsiVolumes, csi_counts, csi_plugin_loaded
+from veloro_core.backup.operations import Operation
+from veloro_core.backup.podvolumes import DEFAULT_SERVER_NAMESPACE, PodVolumes
 from veloro_core.backup.results import Results
 from veloro_core.backup.spill import JsonLines
+from veloro_core.podvolume import VolumeResult
+
+if TYPE_CHECKING:
+    from veloro_core.backup.context import BackupContext
 
 _ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 
@@ -32,6 +45,8 @@ class VolumeRecorder:
         snapshots: JsonLines,
         errors: Results,
         log: Any,
+        pod_volumes: PodVolumes | None = None,
+        csi_plugin: bool = False,
     ) -> None:
         self.backup_name = backup_name
         self.backup_uid = backup_uid
@@ -45,6 +60,67 @@ class VolumeRecorder:
         self._lock = threading.Lock()
         self.attempted = 0
         self.completed = 0
+        self.pod_volumes = pod_volumes
+        self.csi_plugin = csi_plugin
+        self.csi = CsiVolumes(backup_name)
+        self.csi_attempted = 0
+        self.csi_completed = 0
+        self._fs_pvs: list[tuple[str, str, str]] = []  # (pvc namespace, pvc name, pv) backed up file by file
+
+    @classmethod
+    def for_context(cls, ctx: BackupContext, infos: JsonLines, snapshots: JsonLines) -> VolumeRecorder:
+        """The recorder of one run, with file-level backup wired from the run's settings."""
+        settings = ctx.settings
+        spec = ctx.backup.get("spec") or {}
+        timeout = settings.pod_volume_timeout
+        if timeout is None:
+            timeout = (parse_duration(spec["itemOperationTimeout"]).total_seconds()
+                       if spec.get("itemOperationTimeout") else DEFAULT_ITEM_OPERATION_TIMEOUT.seconds)
+        own_namespace = str((ctx.backup.get("metadata") or {}).get("namespace") or "")
+        namespace = settings.server_namespace or own_namespace or DEFAULT_SERVER_NAMESPACE
+        location = settings.storage_location or str(spec.get("storageLocation") or "default")
+
+        def in_backup(pod: dict[str, Any]) -> bool:
+            meta = pod.get("metadata") or {}
+            return ctx.namespace_ok(str(meta.get("namespace") or "")) and ctx.selection.labels_match(
+                meta.get("labels"))
+
+        pod_volumes = PodVolumes(
+            kube=ctx.kube, namespace=namespace, location=location, backup=ctx.backup, timeout=timeout,
+            poll=settings.pod_volume_poll, in_backup=in_backup, warnings=ctx.warnings, errors=ctx.errors,
+            log=ctx.log)
+        return cls(
+            backup_name=ctx.name, backup_uid=ctx.uid,
+            snapshot_volumes=spec.get("snapshotVolumes") is not False,
+            snapshotter=settings.volume_snapshotter, location=settings.volume_snapshot_location, infos=infos,
+            snapshots=snapshots, errors=ctx.errors, log=ctx.log, pod_volumes=pod_volumes,
+            csi_plugin=csi_plugin_loaded(a.name for a in ctx.actions.actions))
+
+    def on_item(self, group_resource: str, item: dict[str, Any]) -> None:
+        """Every backed-up item passes here (after its actions); volume-related ones are recorded."""
+        if group_resource == "persistentvolumes":
+            self.on_pv(item)
+        elif group_resource == "persistentvolumeclaims":
+            self.on_pvc(item)
+        elif group_resource == "pods":
+            if self.pod_volumes is not None:
+                self.pod_volumes.on_pod(item)
+        elif group_resource == VOLUME_SNAPSHOTS:
+            self.csi.on_snapshot(item)
+
+    def finish(self, operations: list[Operation]) -> None:
+        """After the items and operations: wait for the pod volume backups and write the held records."""
+        if self.pod_volumes is not None:
+            self.pod_volumes.finish()
+            for record in self.pod_volumes.records(self._fs_pvs):
+                self.infos.append(record)
+        for record in self.csi.records(operations):
+            self.infos.append(record)
+        self.csi_attempted, self.csi_completed = csi_counts(operations)
+
+    @property
+    def pod_volume_results(self) -> list[VolumeResult]:
+        return self.pod_volumes.results if self.pod_volumes is not None else []
 
     def on_pvc(self, pvc: dict[str, Any]) -> None:
         """Unbound PVCs get a (skipped) record here; bound ones are recorded with their PV."""
@@ -68,6 +144,14 @@ class VolumeRecorder:
             "pvInfo": {"reclaimPolicy": spec.get("persistentVolumeReclaimPolicy", ""),
                        "labels": meta.get("labels") or {}},
         }
+        if self.pod_volumes is not None and self.pod_volumes.covers(pv):
+            with self._lock:
+                self._fs_pvs.append((record["pvcNamespace"], record["pvcName"], record["pvName"]))
+            self.log.info("volume is backed up file by file; no snapshot", persistentVolume=record["pvName"])
+            return
+        if self.csi_plugin and self.snapshot_volumes and spec.get("csi"):
+            self.csi.hold(record)
+            return
         reason = self._skip_reason()
         if reason:
             record.update(skipped=True, skippedReason=reason)

@@ -15,7 +15,14 @@ from datetime import timedelta
 
 from veloro_sdk.contracts import VolumeSnapshotter
 
-from veloro_core.api import Backup, BackupStorageLocationPhase, format_duration, format_time, parse_duration
+from veloro_core.api import (
+    Backup,
+    BackupStorageLocation,
+    BackupStorageLocationPhase,
+    format_duration,
+    format_time,
+    parse_duration,
+)
 from veloro_core.backup import BackupResult, BackupRunInput, BackupSettings, ProgressUpdate, run_backup
 from veloro_core.backup.validate import validate_backup
 from veloro_core.controllers import labels
@@ -160,7 +167,7 @@ class BackupController(Controller):
         try:
             bsl = get_bsl(self.ctx, str(spec["storageLocation"]))
             with self.ctx.locations.backup_store(bsl) as store, self._snapshotter(spec) as (vsl, snapshotter):
-                return run_backup(self._input(obj, store, vsl, snapshotter))
+                return run_backup(self._input(obj, store, vsl, snapshotter, bsl))
         except (MissingReference, LocationError, KubeError) as exc:
             status = dict(obj.get("status") or {})
             status.update(
@@ -184,7 +191,12 @@ class BackupController(Controller):
             yield vsl.name, snapshotter
 
     def _input(
-        self, obj: Obj, store: BackupStore, vsl: str, snapshotter: VolumeSnapshotter | None
+        self,
+        obj: Obj,
+        store: BackupStore,
+        vsl: str,
+        snapshotter: VolumeSnapshotter | None,
+        bsl: BackupStorageLocation | None = None,
     ) -> BackupRunInput:
         name = obj["metadata"]["name"]
 
@@ -204,6 +216,9 @@ class BackupController(Controller):
             volume_snapshotter=snapshotter,
             volume_snapshot_location=vsl,
             page_size=self.ctx.settings.kube.page_size,
+            # file-level volume backup: PodVolumeBackups in the server namespace, for this location
+            server_namespace=self.ctx.namespace,
+            storage_location=bsl,
         )
         return BackupRunInput(
             backup=obj,
@@ -223,6 +238,11 @@ class BackupController(Controller):
         metrics.volume_snapshot_success.labels(schedule).inc(result.volume_snapshots_completed)
         metrics.volume_snapshot_failure.labels(schedule).inc(
             result.volume_snapshots_attempted - result.volume_snapshots_completed
+        )
+        metrics.csi_snapshot_attempt.labels(schedule, name).inc(result.csi_volume_snapshots_attempted)
+        metrics.csi_snapshot_success.labels(schedule, name).inc(result.csi_volume_snapshots_completed)
+        metrics.csi_snapshot_failure.labels(schedule, name).inc(
+            result.csi_volume_snapshots_attempted - result.csi_volume_snapshots_completed
         )
         if result.phase == "Completed":
             metrics.backup_success.labels(schedule).inc()

@@ -18,10 +18,12 @@ from veloro_core.controllers.base import Controller, Obj, one_line
 from veloro_core.controllers.lookup import MissingReference, backup_location_name, get_bsl, get_vsl
 from veloro_core.kube import KubeError
 from veloro_core.persistence import BackupStore, BackupStoreError
+from veloro_core.podvolume import PVBS, forget_snapshots
 from veloro_core.selection import ActionMatcher, ResourceIndex, ResourceInfo
 from veloro_core.server.stores import LocationError
 
 NOT_DELETABLE = ("", "New", "Queued", "ReadyToStart", "InProgress")
+BACKUP_NAME = "velero.io/backup-name"  # label of the backup's PodVolumeBackups (both spellings are set)
 
 
 class DeletionController(Controller):
@@ -71,6 +73,7 @@ class DeletionController(Controller):
             with self.ctx.locations.backup_store(bsl) as store:
                 errors += self._run_actions(name, backup, store)
                 errors += self._delete_snapshots(name, store)
+                errors += self._forget_pod_volumes(name, store)
                 try:
                     store.delete_backup(name)
                 except BackupStoreError as exc:
@@ -150,6 +153,27 @@ class DeletionController(Controller):
             except Exception as exc:  # plugin or lookup errors: recorded, the other snapshots still go
                 errors.append(f"deleting snapshot {snapshot_id} (location {location!r}): {exc}")
         return errors
+
+    def _forget_pod_volumes(self, name: str, store: BackupStore) -> list[str]:
+        """restic forget --prune of the backup's file-level snapshots: from its podvolumebackups file, or
+        (a backup stored without it) from the PodVolumeBackups still in the cluster."""
+        try:
+            pvbs = store.get_pod_volume_backups(name)
+        except BackupStoreError as exc:
+            return [f"reading the pod volume backups of backup {name!r}: {exc}"]
+        if pvbs is None:
+            try:
+                selector = f"{BACKUP_NAME}={name}"
+                pvbs = list(self.ctx.kube.list_items(PVBS, self.ctx.namespace, label_selector=selector))
+            except KubeError as exc:
+                return [f"listing the pod volume backups of backup {name!r}: {exc}"]
+        pvbs = [p for p in pvbs if isinstance(p, dict)]
+        if not pvbs:
+            return []
+        try:
+            return forget_snapshots(self.ctx.kube, self.ctx.namespace, pvbs)
+        except Exception as exc:  # restic missing, credentials unreadable: the request's error
+            return [f"deleting the pod volume snapshots of backup {name!r}: {exc}"]
 
     def _delete_restores(self, name: str, store: BackupStore) -> list[str]:
         errors: list[str] = []

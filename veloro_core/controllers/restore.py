@@ -143,9 +143,10 @@ class RestoreController(Controller):
 
     def _engine_settings(self) -> RestoreSettings:
         priorities = self.ctx.settings.restore_resource_priorities
+        # PodVolumeRestores live in the server's namespace, where the node agents watch for them
         if priorities is None:
-            return RestoreSettings()
-        return RestoreSettings(priorities=Priorities.parse(priorities))
+            return RestoreSettings(server_namespace=self.ctx.namespace)
+        return RestoreSettings(priorities=Priorities.parse(priorities), server_namespace=self.ctx.namespace)
 
     def _observe(self, obj: Obj, status: Obj, schedule: str) -> None:
         phase = str(status.get("phase") or "")

@@ -12,6 +12,7 @@ from veloro_core.restore.actions import BoundAction, Operation
 from veloro_core.restore.cluster import ClusterView
 from veloro_core.restore.logcapture import RestoreLog
 from veloro_core.restore.model import RestoreSettings
+from veloro_core.restore.podvolumes import PodVolumeRestores
 from veloro_core.restore.results import Progress, ResourceList, Results
 from veloro_core.restore.validation import ValidatedRestore
 from veloro_core.restore.volumes import VolumePlan
@@ -38,6 +39,7 @@ class RestoreContext:
     resources: ResourceList = field(default_factory=ResourceList)
     operations: list[Operation] = field(default_factory=list)
     established_crds: list[str] = field(default_factory=list)
+    pod_volumes: PodVolumeRestores | None = None  # set when the backup has pod volume backups
     _claimed: set[ItemKey] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

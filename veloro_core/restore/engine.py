@@ -23,9 +23,11 @@ from veloro_core.restore.cluster import ClusterView
 from veloro_core.restore.context import RestoreContext
 from veloro_core.restore.logcapture import RestoreLog
 from veloro_core.restore.model import RestoreResult, RestoreRunInput
+from veloro_core.restore.modifiers import load_modifiers
 from veloro_core.restore.objects import restore_labels
 from veloro_core.restore.operations import wait_operations
 from veloro_core.restore.passes import RestorePasses
+from veloro_core.restore.podvolumes import PodVolumeRestores, restore_volume_info
 from veloro_core.restore.results import Progress
 from veloro_core.restore.validation import ValidatedRestore, validate_restore
 from veloro_core.restore.volumes import build_plan
@@ -92,6 +94,8 @@ def _validate(
         validated = validate_restore(inp.restore, inp.backup, inp.store, cluster.index)
     except StoreUnavailableError as exc:
         raise _Failed(f"the backup storage location is unavailable: {exc}") from exc
+    validated.modifiers, problems = load_modifiers(inp.kube, inp.restore, inp.settings.server_namespace)
+    validated.problems.extend(problems)
     if validated.problems:
         result.phase = RestorePhase.FAILED_VALIDATION
         result.validation_errors = validated.problems
@@ -159,15 +163,35 @@ def _restore_items(
     ctx.plan = build_plan(inp.store, ctx.spec.backup_name, ctx.contents)
     for warning in ctx.plan.warnings:
         ctx.warnings.add_velero(warning)
+    if ctx.plan.pod_volume_backups:
+        ctx.pod_volumes = _pod_volumes(inp, ctx)
     with ThreadPoolExecutor(max_workers=inp.settings.workers, thread_name_prefix="veloro-restore") as pool:
         RestorePasses(ctx, pool).run()
     counts = wait_operations(ctx, ctx.spec.item_operation_timeout)
+    if ctx.pod_volumes is not None:
+        volume_results = ctx.pod_volumes.wait(ctx.warnings, ctx.errors, rlog)
+        if volume_results:
+            body = gzip_json(restore_volume_info(volume_results))
+            _put(inp, ctx.spec.name, RestoreFile.VOLUME_INFO, body, rlog, result)
     result.operations_attempted = counts.attempted
     result.operations_completed = counts.completed
     result.operations_failed = counts.failed
     result.resource_list = ctx.resources.to_dict()
     if counts.records:
         _put(inp, ctx.spec.name, RestoreFile.ITEM_OPERATIONS, gzip_json(counts.records), rlog, result)
+
+
+def _pod_volumes(inp: RestoreRunInput, ctx: RestoreContext) -> PodVolumeRestores:
+    settings = inp.settings
+    timeout = settings.pod_volume_timeout
+    return PodVolumeRestores(
+        inp.kube,
+        settings.server_namespace,
+        inp.restore,
+        ctx.plan.pod_volume_backups,
+        timeout=timeout if timeout is not None else ctx.spec.item_operation_timeout.total_seconds(),
+        poll=settings.pod_volume_poll,
+    )
 
 
 def _cleanup(contents: BackupContents, background: bool) -> None:

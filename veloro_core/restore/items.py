@@ -126,11 +126,30 @@ class ItemRestorer:
         if actions:
             outcome = self._run_actions(actions, ref, obj, from_backup)
             obj = outcome
+        if ctx.spec.modifiers is not None:
+            obj = self._modify(ref, obj)
         meta = obj.setdefault("metadata", {})
         if namespace:
             meta["namespace"] = namespace
         add_labels(obj, ctx.labels)
         self._create(resource, obj, namespace, keep_status)
+
+    def _modify(self, ref: ItemRef, obj: Obj) -> Obj:
+        """The resource modifier rules (Velero applies them after the restore item actions, before the
+        restore labels); rules see the item in its backed-up namespace, as their conditions name it."""
+        ctx = self.ctx
+        assert ctx.spec.modifiers is not None
+        if ref.namespace:
+            obj["metadata"]["namespace"] = ref.namespace
+        outcome = ctx.spec.modifiers.apply(obj, ref.group_resource, ref.namespace)
+        name = object_ref(ref.namespace, ref.name)
+        for rule in outcome.applied:
+            ctx.log.info("resource modifier applied", rule=rule, resource=ref.group_resource, name=name)
+        for why in outcome.skipped:
+            ctx.log.info("resource modifier skipped (test failed)", why=why, name=name)
+        if outcome.errors:
+            raise ItemFailed("; ".join(outcome.errors))
+        return outcome.item
 
     def _place(self, obj: Obj, ref: ItemRef, resource: APIResource) -> str | None:
         """Move a namespaced item to its target namespace (made ready first); None for cluster scope."""
@@ -234,6 +253,20 @@ class ItemRestorer:
                 return None
         return None
 
+    def _pod_volumes(self, created: Obj) -> None:
+        """Start the file-level restores of a created pod; a failure is the pod's error, not fatal."""
+        ctx = self.ctx
+        assert ctx.pod_volumes is not None
+        meta = created.get("metadata") or {}
+        target, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+        sources = [s for s, t in ctx.spec.namespace_mapping.items() if t == target] + [target]
+        if not any(ctx.pod_volumes.wanted(source, name) for source in sources):
+            return
+        try:
+            ctx.pod_volumes.start(created, ctx.log)
+        except Exception as exc:  # the kube client or a bad PodVolumeBackup record: this pod's volumes fail
+            ctx.errors.add(target, f"starting pod volume restores of pod {target}/{name} failed: {exc}")
+
     def _create(self, resource: APIResource, obj: Obj, namespace: str | None, keep_status: bool) -> None:
         ctx = self.ctx
         status = obj.get("status") if keep_status else None
@@ -256,6 +289,8 @@ class ItemRestorer:
         name = str((created.get("metadata") or {}).get("name") or name)
         ctx.resources.add(api_version, kind, namespace, name, "created")
         ctx.progress.item_done()
+        if resource.group_resource == "pods" and ctx.pod_volumes is not None:
+            self._pod_volumes(created)
         if status and "status" in resource.subresources:
             try:
                 ctx.kube.patch_status(resource, name, {"status": status}, namespace)

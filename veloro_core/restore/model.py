@@ -46,6 +46,12 @@ class RestoreSettings:
     progress_interval: float = 1.0
     volume_snapshotters: Mapping[str, VolumeSnapshotter] = field(default_factory=dict)
     field_manager: str = "veloro-restore"
+    # File-level volume restore: PodVolumeRestores are created in this namespace (the server's; "" = the
+    # Restore's own namespace) and waited for at most `pod_volume_timeout` seconds (None = the restore's
+    # itemOperationTimeout), polled every `pod_volume_poll` seconds.
+    server_namespace: str = ""
+    pod_volume_timeout: float | None = None
+    pod_volume_poll: float = 0.5
     # remove the extracted backup in a background thread after the restore (its outcome does not wait)
     background_cleanup: bool = True
 

@@ -21,6 +21,7 @@ from veloro_core.persistence import (
     CorruptStoreFileError,
     IncompleteBackupError,
 )
+from veloro_core.restore.modifiers import ResourceModifiers
 from veloro_core.selection import (
     IncludesExcludes,
     ResourceIndex,
@@ -68,6 +69,7 @@ class ValidatedRestore:
     item_operation_timeout: timedelta = DEFAULT_ITEM_OPERATION_TIMEOUT
     backup_metadata: Obj = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    modifiers: ResourceModifiers | None = None  # spec.resourceModifier, read by the engine (needs the API)
 
     def target_namespace(self, namespace: str) -> str:
         return self.namespace_mapping.get(namespace, namespace)

@@ -40,6 +40,7 @@ REPROVISIONED_METHODS = {
 class VolumePlan:
     snapshots: dict[str, Obj] = field(default_factory=dict)  # PV name -> completed native snapshot record
     reprovision: dict[str, str] = field(default_factory=dict)  # PV name -> why it is not restored
+    pod_volume_backups: list[Obj] = field(default_factory=list)  # the backup's podvolumebackups file
     warnings: list[str] = field(default_factory=list)
 
 
@@ -100,6 +101,8 @@ def _csi_pvs(contents: BackupContents) -> list[str]:
 
 def build_plan(store: BackupStore, backup_name: str, contents: BackupContents) -> VolumePlan:
     plan = VolumePlan()
+    if contents.items("pods"):
+        plan.pod_volume_backups = _side_file(store, backup_name, "get_pod_volume_backups", plan)
     if not contents.items(PVS):
         return plan
     for snap in _side_file(store, backup_name, "get_backup_volume_snapshots", plan):
@@ -110,8 +113,7 @@ def build_plan(store: BackupStore, backup_name: str, contents: BackupContents) -
         method = str(info.get("backupMethod") or "")
         if info.get("pvName") and method in REPROVISIONED_METHODS:
             plan.reprovision[str(info["pvName"])] = REPROVISIONED_METHODS[method]
-    pvbs = _side_file(store, backup_name, "get_pod_volume_backups", plan)
-    for pv in _pod_volume_pvs(contents, pvbs):
+    for pv in _pod_volume_pvs(contents, plan.pod_volume_backups):
         plan.reprovision.setdefault(pv, REPROVISIONED_METHODS["PodVolumeBackup"])
     for pv in _csi_pvs(contents):
         plan.reprovision.setdefault(pv, REPROVISIONED_METHODS["CSISnapshot"])

@@ -7,7 +7,6 @@ plugins."""
 from __future__ import annotations
 
 import dataclasses
-
 import os
 import signal
 import socket
