@@ -8,8 +8,9 @@ short: the certificates live only as long as one process.
 
 Curve: go-plugin uses P-521, but the BoringSSL inside grpcio can neither verify nor request P-521 ECDSA
 signatures in TLS (handshake fails with NO_COMMON_SIGNATURE_ALGORITHMS; measured with grpcio 1.85). So
-our certificates default to P-384, which BoringSSL, OpenSSL and Go all accept. A Go host's P-521 client
-certificate is handled on the plugin side by veloro_sdk.serve (see needs_openssl_termination).
+our certificates default to P-384, which BoringSSL, OpenSSL and Go all accept. A go-plugin peer's P-521
+certificate is handled with OpenSSL and a plaintext relay (veloro_sdk.tls_relay): on the plugin side by
+veloro_sdk.serve, on the host side by the host (see needs_openssl_termination).
 
 gRPC's TLS stack refuses anything below TLS 1.2, which is the floor we want, so no option is needed for it.
 """
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import grpc
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from veloro_sdk.handshake import decode_cert_field, encode_cert_field
@@ -135,13 +136,18 @@ def pem_to_der(pem: bytes) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def needs_openssl_termination(client_cert_pem: bytes) -> bool:
-    """Whether grpcio's BoringSSL cannot verify this client certificate's handshake signatures (e.g. the
-    P-521 certificate of a go-plugin host), so the TLS must be terminated with Python's ssl (OpenSSL)."""
-    key = x509.load_pem_x509_certificate(client_cert_pem).public_key()
+def needs_openssl_termination(cert: bytes) -> bool:
+    """Whether grpcio's BoringSSL cannot handle TLS with the peer owning this certificate (PEM or DER), so
+    the TLS must be done with Python's ssl (OpenSSL) and relayed: e.g. the P-521 certificate of a go-plugin
+    host (client) or of any go-plugin plugin (server). Only ECDSA on BORINGSSL_CURVES and RSA stay on gRPC's
+    own TLS; any other key type goes through OpenSSL, which is slower but handles it."""
+    if cert.startswith(b"-----BEGIN"):
+        key = x509.load_pem_x509_certificate(cert).public_key()
+    else:
+        key = x509.load_der_x509_certificate(cert).public_key()
     if isinstance(key, ec.EllipticCurvePublicKey):
         return key.curve.name not in BORINGSSL_CURVES
-    return False
+    return not isinstance(key, rsa.RSAPublicKey)
 
 
 def server_credentials(server: CertificateBundle, client_cert_pem: bytes) -> grpc.ServerCredentials:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import grpc
 import structlog
 from veloro_sdk import handshake as hs
-from veloro_sdk import tls
+from veloro_sdk import tls, tls_relay
 from veloro_sdk._proto.grpc.health.v1 import health_pb2, health_pb2_grpc
 from veloro_sdk._proto.plugin import grpc_controller_pb2, grpc_controller_pb2_grpc
 from veloro_sdk.client import CHANNEL_OPTIONS
@@ -87,6 +87,7 @@ class PluginProcess:
         self.stdout_pump: LogPump | None = None
         self.handshake: hs.Handshake | None = None
         self.channel: grpc.Channel | None = None
+        self.relay: tls_relay.TlsClientRelay | None = None  # only for certificates BoringSSL cannot handle
         self._kill_lock = threading.Lock()
         self._killed = False
         self._connected = False
@@ -217,23 +218,11 @@ class PluginProcess:
         if self.handshake.network == "unix" and not os.path.exists(self.handshake.address):
             address = self.handshake.address
             raise self._fail(f"its handshake names unix socket {address}, which does not exist")
-        options = list(CHANNEL_OPTIONS)
-        server_cert = self.handshake.server_cert
-        if server_cert is not None:
-            if client_cert is None:
-                raise self._fail("answered with a TLS certificate although the host did not ask for mTLS")
-            try:
-                creds = tls.channel_credentials(server_cert, client_cert)
-            except ValueError as exc:
-                raise self._fail(f"sent an unusable TLS certificate in its handshake: {exc}") from exc
-            options.extend(tls.TLS_CHANNEL_OPTIONS)
-            self.channel = grpc.secure_channel(self.handshake.target, creds, options=options)
-        else:
-            self.channel = grpc.insecure_channel(self.handshake.target, options=options)
-        health = health_pb2_grpc.HealthStub(self.channel)
         # The plugin listens before it prints the handshake, so the socket answers at once; a short,
         # bounded wait only covers a slow TLS set-up (never the whole start timeout on a dead address).
         connect_deadline = min(deadline, time.monotonic() + _CONNECT_TIMEOUT_S)
+        self.channel = self._open_channel(client_cert, connect_deadline)
+        health = health_pb2_grpc.HealthStub(self.channel)
         try:
             reply = health.Check(
                 health_pb2.HealthCheckRequest(service="plugin"),
@@ -243,13 +232,53 @@ class PluginProcess:
         except grpc.RpcError as exc:
             if self.popen.poll() is not None:
                 raise self._exit_error("answering its health check") from exc
+            relay_error = self.relay.last_error if self.relay is not None else None
             raise self._fail(
                 f"health check on {self.handshake.network} {self.handshake.address} failed: "
-                f"{exc.code().name}: {exc.details()}"
+                f"{exc.code().name}: {exc.details()}" + (f" ({relay_error})" if relay_error else "")
             ) from exc
         if reply.status != health_pb2.HealthCheckResponse.SERVING:
             raise self._fail(f"health check of service 'plugin' answered {reply.status} instead of SERVING")
         self._connected = True
+
+    def _open_channel(self, client_cert: tls.CertificateBundle | None, deadline: float) -> grpc.Channel:
+        """Plaintext, gRPC's own TLS, or (for a certificate BoringSSL cannot handle, e.g. go-plugin's P-521)
+        plaintext to a local relay that speaks TLS with OpenSSL. With TLS, one handshake is made first
+        with OpenSSL so that a refusal fails the start at once, naming the TLS error."""
+        handshake = self.handshake
+        assert handshake is not None
+        options = list(CHANNEL_OPTIONS)
+        network, address, server_cert = handshake.network, handshake.address, handshake.server_cert
+        if server_cert is None:
+            return grpc.insecure_channel(handshake.target, options=options)
+        if client_cert is None:
+            raise self._fail("answered with a TLS certificate although the host did not ask for mTLS")
+        timeout = max(deadline - time.monotonic(), 0.05)
+        try:
+            if tls.needs_openssl_termination(server_cert):
+                self.relay = tls_relay.start_client_relay(
+                    network,
+                    address,
+                    server_cert,
+                    client_cert,
+                    check_timeout=timeout,
+                    on_error=self._relay_error,
+                )
+                return grpc.insecure_channel(self.relay.target, options=options)
+            ctx = tls_relay.client_context(server_cert, client_cert)
+            tls_relay.check_tls(network, address, ctx, timeout)
+            creds = tls.channel_credentials(server_cert, client_cert)
+        except ValueError as exc:
+            raise self._fail(f"sent an unusable TLS certificate in its handshake: {exc}") from exc
+        except tls_relay.TlsHandshakeError as exc:
+            if self.popen.poll() is not None:
+                raise self._exit_error("completing the TLS handshake") from exc
+            raise self._fail(f"mTLS with it failed: {exc}") from exc
+        options.extend(tls.TLS_CHANNEL_OPTIONS)
+        return grpc.secure_channel(handshake.target, creds, options=options)
+
+    def _relay_error(self, message: str) -> None:
+        _LOG.warning("plugin TLS relay connection failed", plugin=self.binary, pid=self.pid, error=message)
 
     # ------------------------------------------------------------------------------------ lifecycle
     @property
@@ -284,6 +313,8 @@ class PluginProcess:
             self.popen.wait()
         if self.channel is not None:
             self.channel.close()
+        if self.relay is not None:
+            self.relay.close()
         for pump in (self.stderr_pump, self.stdout_pump):
             if pump is not None:
                 pump.join(timeout=1.0)

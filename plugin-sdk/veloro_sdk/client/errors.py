@@ -1,9 +1,10 @@
 """Host-side errors of plugin calls, translated from gRPC statuses at the client boundary.
 
 A plugin reports a failure as status Unknown with the error text and, optionally, a `generated.Stack`
-detail naming where it happened (packed in a google.rpc.Status in the `grpc-status-details-bin`
-trailer); an uncaught exception/panic is Aborted; a dead process is Unavailable. Callers branch on the
-class (the manager restarts on PluginUnavailable), users read the message.
+detail naming where it happened (frames innermost first: frame 0 is where it failed), packed in a
+google.rpc.Status in the `grpc-status-details-bin` trailer; an uncaught exception/panic is Aborted; a
+dead process is Unavailable. Callers branch on the class (the manager restarts on PluginUnavailable),
+users read the message.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class PluginCallError(PluginError):
 
 
 class RemotePluginError(PluginCallError):
-    """The plugin returned an error (status Unknown). `stack` holds the frames it reported, in its order."""
+    """The plugin returned an error (status Unknown). `stack` holds the frames it reported in wire order:
+    innermost FIRST, so `stack[0]` is where it failed (Velero's ProtoStackError reads Frames[0])."""
 
     def __init__(
         self,
@@ -65,11 +67,9 @@ class RemotePluginError(PluginCallError):
     def __str__(self) -> str:
         text = super().__str__()
         if self.stack:
-            text += (
-                f" (at {self.stack[-1]})"
-                if len(self.stack) == 1
-                else ("\nremote stack:\n" + "\n".join(f"  {frame}" for frame in self.stack))
-            )
+            text += f" (at {self.stack[0]})"
+        if len(self.stack) > 1:
+            text += "\nremote stack (innermost first):\n" + "\n".join(f"  {frame}" for frame in self.stack)
         return text
 
 

@@ -8,8 +8,6 @@ in the same 0700 directory. The relay costs some latency, so it is used only whe
 
 from __future__ import annotations
 
-import os
-import select
 import socket
 import ssl
 import threading
@@ -17,11 +15,9 @@ from collections.abc import Callable
 
 import grpc
 
-from veloro_sdk import tls
+from veloro_sdk import tls, tls_relay
 from veloro_sdk.serve import listen
 from veloro_sdk.serve.log import PluginLogger
-
-_BUF = 256 * 1024
 
 
 def listen_mtls(
@@ -53,18 +49,7 @@ def _ssl_context(bundle: tls.CertificateBundle, client_pem: bytes, private_dir: 
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_verify_locations(cadata=client_pem.decode("ascii"))
     ctx.set_alpn_protocols(["h2"])
-    # load_cert_chain takes files only; they live in our 0700 directory for the instant of loading.
-    cert_file, key_file = os.path.join(private_dir, "cert.pem"), os.path.join(private_dir, "key.pem")
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(bundle.key_pem)
-    with open(cert_file, "wb") as out:
-        out.write(bundle.cert_pem)
-    try:
-        ctx.load_cert_chain(cert_file, key_file)
-    finally:
-        os.unlink(key_file)
-        os.unlink(cert_file)
+    tls_relay.load_identity(ctx, bundle, private_dir)
     return ctx
 
 
@@ -115,8 +100,9 @@ class _TlsRelay:
             threading.Thread(target=self._serve, args=(conn,), name="veloro-tls-conn", daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        session = tls_relay.TlsSession(conn, self.ctx, server_side=True, server_hostname=None)
         try:
-            tls_conn = self.ctx.wrap_socket(conn, server_side=True)
+            session.handshake(tls_relay.CONNECT_TIMEOUT)
         except (ssl.SSLError, OSError) as exc:
             self.log.warning("refused a TLS connection", error=str(exc))
             conn.close()
@@ -124,32 +110,9 @@ class _TlsRelay:
         inner = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             inner.connect(self.inner_path)
-            _pump(tls_conn, inner)
+            tls_relay.pump(session, inner)
         except (OSError, ssl.SSLError):
             pass  # a peer hung up; the other side is closed below
         finally:
             inner.close()
-            tls_conn.close()
-
-
-def _pump(tls_conn: ssl.SSLSocket, inner: socket.socket) -> None:
-    """Relay both ways in one thread (an SSL object must not be used by two threads at once)."""
-    while True:
-        if not tls_conn.pending():
-            readable, _, _ = select.select([tls_conn, inner], [], [])
-        else:
-            readable = [tls_conn]
-        if tls_conn in readable:
-            try:
-                data = tls_conn.recv(_BUF)
-            except ssl.SSLWantReadError:
-                data = None
-            if data == b"":
-                return
-            if data:
-                inner.sendall(data)
-        if inner in readable:
-            data = inner.recv(_BUF)
-            if not data:
-                return
-            tls_conn.sendall(data)
+            conn.close()

@@ -22,7 +22,7 @@ from typing import IO, Any
 import grpc
 
 from veloro_sdk import handshake as hs
-from veloro_sdk import tls
+from veloro_sdk import tls, tls_relay
 from veloro_sdk._proto.grpc.health.v1 import health_pb2, health_pb2_grpc
 from veloro_sdk._proto.plugin import grpc_controller_pb2, grpc_controller_pb2_grpc
 from veloro_sdk.client import CHANNEL_OPTIONS, CLIENTS, BaseClient, ListedPlugin, PluginListerClient
@@ -103,6 +103,7 @@ class LaunchedPlugin:
         self.killed = False
         self.plugins: list[ListedPlugin] = []
         self.channel: grpc.Channel | None = None
+        self.relay: tls_relay.TlsClientRelay | None = None
         assert proc.stderr is not None
         self.stderr = _OutputTail(proc.stderr)
         self._stdout: _OutputTail | None = None
@@ -162,13 +163,36 @@ class LaunchedPlugin:
     def _open_channel(
         self, handshake: hs.Handshake, client_cert: tls.CertificateBundle | None
     ) -> grpc.Channel:
+        """As a veloro host does: plaintext, gRPC's TLS, or a TLS relay through OpenSSL for certificates
+        grpcio's BoringSSL cannot handle (go-plugin's P-521). One OpenSSL handshake first, so that a TLS
+        refusal fails at once with the TLS error rather than as a health-check timeout."""
         options: list[tuple[str, Any]] = list(CHANNEL_OPTIONS)
-        if handshake.server_cert is None:
+        cert = handshake.server_cert
+        if cert is None:
             return grpc.insecure_channel(handshake.target, options=options)
         if client_cert is None:
             raise LaunchError(f"{self.label} answered with TLS although no client certificate was offered")
-        creds = tls.channel_credentials(handshake.server_cert, client_cert)
+        timeout = self.options.start_timeout
+        try:
+            if tls.needs_openssl_termination(cert):
+                self.relay = tls_relay.start_client_relay(
+                    handshake.network, handshake.address, cert, client_cert, check_timeout=timeout
+                )
+                return grpc.insecure_channel(self.relay.target, options=options)
+            ctx = tls_relay.client_context(cert, client_cert)
+            tls_relay.check_tls(handshake.network, handshake.address, ctx, timeout)
+        except ValueError as exc:
+            raise LaunchError(f"{self.label} sent an unusable TLS certificate: {exc}") from exc
+        except tls_relay.TlsHandshakeError as exc:
+            raise LaunchError(f"{self.label}: mTLS failed: {exc}") from exc
+        creds = tls.channel_credentials(cert, client_cert)
         return grpc.secure_channel(handshake.target, creds, options=options + list(tls.TLS_CHANNEL_OPTIONS))
+
+    def _close_channel(self) -> None:
+        if self.channel is not None:
+            self.channel.close()
+        if self.relay is not None:
+            self.relay.close()
 
     def shutdown(self) -> float:
         """Shutdown over gRPC, wait up to 2 s for the exit, then SIGKILL. Returns seconds until exit."""
@@ -184,16 +208,14 @@ class LaunchedPlugin:
             self.process.kill()
             self.process.wait()
         self.shutdown_seconds = time.monotonic() - started
-        if self.channel is not None:
-            self.channel.close()
+        self._close_channel()
         return self.shutdown_seconds
 
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        if self.channel is not None:
-            self.channel.close()
+        self._close_channel()
 
 
 def resolve_command(argv: Sequence[str]) -> list[str]:
