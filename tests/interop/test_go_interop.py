@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import GO_MISSING, GO_MISSING_REASON, GoHost, GoPrograms
+from interop_support import GO_MISSING, GO_MISSING_REASON, GoHost, GoPrograms
 
 if TYPE_CHECKING:
     from veloro_sdk.contracts.object_store import ObjectStore
