@@ -62,7 +62,8 @@ def test_backup_completes_with_store_contents_metrics_and_events(
 ) -> None:
     kube.create(veloro("backups"), backup("first", includedNamespaces=["app"]))
     done = wait_phase(kube, "backups", "first", ("Completed", "PartiallyFailed", "Failed"))
-    assert done["status"]["phase"] == "Completed", (done["status"], server.log())
+    status = done["status"]
+    assert status["phase"] == "Completed", f"{status.get('failureReason')}\n{status}\n{server.log()}"
     # defaults written into the Backup, labels in both spellings
     assert done["spec"]["storageLocation"] == "default"
     assert done["spec"]["ttl"] == "720h0m0s"
