@@ -217,3 +217,16 @@ class KubeSimProcess:
             config_file=str(self.kubeconfig), client_configuration=cfg
         )
         return client.ApiClient(cfg)
+
+
+def die_with_parent() -> None:
+    """`preexec_fn` for test subprocesses (a veloro server, a node agent): the kernel kills the child when
+    the test process dies, even by SIGKILL or a timeout, so no test leaves an orphaned server behind."""
+    import ctypes
+    import signal as _signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, _signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: best effort
+        pass

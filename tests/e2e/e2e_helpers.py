@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from kubesim.testing import KubeSimProcess
+from kubesim.testing import KubeSimProcess, die_with_parent
 
 NS = "veloro"
 REPO = Path(__file__).resolve().parents[2]
@@ -142,6 +142,7 @@ class Server:
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **self.env},
                 start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         wait_for(self.ready, 30, "server readiness")
         return self
@@ -303,6 +304,7 @@ def moto_server(log_dir: Path) -> Iterator[str]:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     url = f"http://127.0.0.1:{port}"
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kubesim.testing import die_with_parent
 from veloro_core.api import GROUP, VERSION
 from veloro_core.api.crdgen import all_crds
 from veloro_core.kube import AlreadyExists, GroupVersionResource, KubeClient
@@ -244,7 +245,12 @@ def run_agent(
         command = [*base, "--kubeconfig", str(kubeconfig), "-n", SERVER_NS, "--node-name", NODE]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            preexec_fn=die_with_parent,
         )
     try:
         time.sleep(0.2)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kubesim.testing import KubeSimProcess
+from kubesim.testing import KubeSimProcess, die_with_parent
 from veloro_core.api.crdgen import all_crds
 from veloro_core.kube import GroupVersionResource, KubeClient, NotFound
 
@@ -168,7 +168,12 @@ class ServerProcess:
     def start(self, wait: bool = True) -> ServerProcess:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                self.command(), stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+                self.command(),
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         if wait:
             wait_for(self.ready, 30, "server readiness")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kubesim.testing import KubeSimProcess
+from kubesim.testing import KubeSimProcess, die_with_parent
 from veloro_core.api.crdgen import all_crds
 from veloro_core.kube import AlreadyExists, GroupVersionResource, KubeClient, NotFound
 
@@ -132,7 +132,12 @@ class Process:
     def start(self) -> Process:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                self.command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+                self.command,
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         return self
 
