@@ -95,7 +95,11 @@ def _provider_map(text: str | None) -> dict[str, str]:
 # Velero's 20 qps is why its restores crawl (~10 objects/s in the field notes). The engines already bound
 # their concurrency (16 restore workers), so this is a ceiling, not the pace: lower it on a fragile cluster.
 @click.option(
-    "--client-qps", type=float, default=1000.0, show_default=True, help="Kubernetes API queries/s (0: no limit)."
+    "--client-qps",
+    type=float,
+    default=1000.0,
+    show_default=True,
+    help="Kubernetes API queries/s (0: no limit).",
 )
 @click.option("--client-burst", type=int, default=2000, show_default=True, help="Kubernetes API burst.")
 @click.option(
