@@ -6,8 +6,10 @@ Method (both measured in one run, each into its own fresh, empty kubesim process
   them (uid, resourceVersion, creationTimestamp, managedFields, status);
 - the backup: written once with TarballWriter and stored with BackupStore.put_backup in the filesystem
   store served by `veloro run-plugins` (the real store plugin process); not timed;
-- engine: run_restore with the built-in restore item actions of `veloro run-plugins` (real plugin process,
-  gRPC per item an action applies to) unless --no-actions; KubeClient with no client-side QPS limit.
+- engine: run_restore with the built-in restore item actions of `veloro run-plugins` (real plugin process;
+  the items of one resource go through each action in chunks, one execute_batch gRPC call per chunk)
+  unless --no-actions; KubeClient with no client-side QPS limit; default RestoreSettings apart from
+  `workers` (so the tree is extracted to /dev/shm when it has room, see restore/extractdir.py).
   Timed from the call to its return: validation, download, safe extraction, discovery, namespaces,
   actions, creates, result uploads - everything;
 - baseline: the same objects after the same metadata reset (the bodies prepared before timing), created

@@ -2,6 +2,8 @@
 
 Each action's AppliesTo is asked ONCE per restore and compiled (ActionMatcher), so items an action does
 not apply to cost no plugin call. Actions run in name order; each sees the item as the previous one left it.
+Items of one resource go through an action together (execute_batch: one gRPC call for up to 500 items
+when the plugin serves the veloro batch service, else one Execute per item).
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from veloro_sdk.contracts import (
     ResourceIdentifier,
     RestoreItemActionExecuteRequest,
+    RestoreItemActionExecuteResponse,
     RestoreItemActionV2,
 )
 
+from veloro_core.actioncalls import call_batch_retrying
 from veloro_core.plugins import PluginManager
 from veloro_core.selection import ActionMatcher, ResourceIndex, SelectorError
 
@@ -39,14 +44,6 @@ class Operation:
     operation_id: str
     resource: ResourceIdentifier
     impl: RestoreItemActionV2
-
-
-@dataclass
-class ActionOutcome:
-    item: Obj
-    skip: str = ""  # name of the action that asked to skip the item
-    additional: list[ResourceIdentifier] = field(default_factory=list)
-    operations: list[Operation] = field(default_factory=list)
 
 
 class ActionError(Exception):
@@ -77,49 +74,97 @@ def applicable(actions: list[BoundAction], group_resource: str) -> list[BoundAct
     return [a for a in actions if a.matcher.applies_to_resource(group_resource)]
 
 
-def run_actions(
-    actions: list[BoundAction],
-    group_resource: str,
-    namespace: str,
-    item: Obj,
-    item_from_backup: Obj,
-    restore: Obj,
-    wait_timeout: float,
-    poll: float,
-    restore_additional: Callable[[list[ResourceIdentifier]], None],
-) -> ActionOutcome:
-    """Run the matching actions on one item; raises ActionError naming the failing action.
+@dataclass
+class ActionItem:
+    """One item on its way through the actions of its chunk. After the run: `error` set = the item
+    failed (not restored); `skip` set = an action asked to skip it; else `item` is what to create."""
 
-    Each action's additional items are restored (through `restore_additional`) right after it ran and
-    before the next action, and waited for when the action asks (v2), as Velero does.
+    namespace: str  # the item's namespace in the backup ("" = cluster scope): what AppliesTo matches
+    item: Obj
+    item_from_backup: Obj
+    skip: str = ""  # name of the action that asked to skip the item
+    error: str = ""
+    additional: list[ResourceIdentifier] = field(default_factory=list)
+    operations: list[Operation] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return bool(self.skip or self.error)
+
+
+@dataclass(frozen=True)
+class ActionRun:
+    """What every action call of one restore shares."""
+
+    restore: Obj
+    wait_timeout: float  # default bound for waitForAdditionalItems (an action may give its own)
+    poll: float
+    restore_additional: Callable[[list[ResourceIdentifier]], None]
+    on_lost: Callable[[str, int, Exception], None] | None = None  # (action, items, error): for the log
+
+
+def run_actions(
+    actions: list[BoundAction], group_resource: str, entries: list[ActionItem], run: ActionRun
+) -> None:
+    """Run the matching actions on items of one resource: one execute_batch per action over the items it
+    matches, actions in name order. Per item the semantics are those of one call per item: each action
+    sees the item as the previous one left it (its labels decide whether the next one matches), its
+    additional items are restored (and waited for, when a v2 action asks) before the next action runs
+    on the item and before the item is created; a failure or a skip takes the item out of the later
+    actions. Items lost with a crashing plugin process are retried one by one (veloro_core.actioncalls).
     """
-    outcome = ActionOutcome(item=item)
     for bound in actions:
-        labels = (outcome.item.get("metadata") or {}).get("labels")
-        if not bound.matcher.matches(group_resource, namespace, labels):
+        live = [
+            e
+            for e in entries
+            if not e.done
+            and bound.matcher.matches(
+                group_resource, e.namespace, (e.item.get("metadata") or {}).get("labels")
+            )
+        ]
+        if not live:
             continue
-        request = RestoreItemActionExecuteRequest(
-            item=outcome.item, restore=restore, item_from_backup=item_from_backup
-        )
-        try:
-            response = bound.action.execute(request)
-        except Exception as exc:
-            raise ActionError(f"restore item action {bound.name!r} failed: {exc}") from exc
-        if response.skip_restore:
-            outcome.skip = bound.name
-            return outcome
-        if response.item is not None:
-            outcome.item = response.item
-        if response.additional_items:
-            outcome.additional.extend(response.additional_items)
-            restore_additional(response.additional_items)
-        if response.operation_id:
-            ident = ResourceIdentifier(*_ident(group_resource, outcome.item))
-            outcome.operations.append(Operation(bound.name, response.operation_id, ident, bound.action))
-        if response.wait_for_additional_items and response.additional_items:
-            timeout = response.additional_items_ready_timeout or timedelta(seconds=wait_timeout)
-            _wait_ready(bound, response.additional_items, restore, timeout.total_seconds(), poll)
-    return outcome
+        requests = [
+            RestoreItemActionExecuteRequest(
+                item=e.item, restore=run.restore, item_from_backup=e.item_from_backup
+            )
+            for e in live
+        ]
+        on_lost = None if run.on_lost is None else partial(run.on_lost, bound.name)
+        outcomes = call_batch_retrying(bound.action.execute_batch, requests, on_lost=on_lost)
+        for entry, outcome in zip(live, outcomes, strict=True):
+            try:
+                _apply(bound, group_resource, entry, outcome, run)
+            except ActionError as exc:
+                entry.error = str(exc)
+            except Exception as exc:  # e.g. restoring an additional item: that item fails, not the chunk
+                entry.error = f"unexpected {type(exc).__name__}: {exc}"
+
+
+def _apply(
+    bound: BoundAction,
+    group_resource: str,
+    entry: ActionItem,
+    outcome: RestoreItemActionExecuteResponse | Exception,
+    run: ActionRun,
+) -> None:
+    """One item's result of one action."""
+    if isinstance(outcome, Exception):
+        raise ActionError(f"restore item action {bound.name!r} failed: {outcome}")
+    if outcome.skip_restore:
+        entry.skip = bound.name
+        return
+    if outcome.item is not None:
+        entry.item = outcome.item
+    if outcome.additional_items:
+        entry.additional.extend(outcome.additional_items)
+        run.restore_additional(outcome.additional_items)
+    if outcome.operation_id:
+        ident = ResourceIdentifier(*_ident(group_resource, entry.item))
+        entry.operations.append(Operation(bound.name, outcome.operation_id, ident, bound.action))
+    if outcome.wait_for_additional_items and outcome.additional_items:
+        timeout = outcome.additional_items_ready_timeout or timedelta(seconds=run.wait_timeout)
+        _wait_ready(bound, outcome.additional_items, run.restore, timeout.total_seconds(), run.poll)
 
 
 def _ident(group_resource: str, item: Obj) -> tuple[str, str, str, str]:

@@ -13,6 +13,7 @@ import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 from veloro_core.api.restore import RestorePhase
 from veloro_core.archive import ArchiveError, BackupContents, extract_tarball
@@ -21,8 +22,9 @@ from veloro_core.persistence import BackupStoreError, RestoreFile, StoreUnavaila
 from veloro_core.restore.actions import load_actions
 from veloro_core.restore.cluster import ClusterView
 from veloro_core.restore.context import RestoreContext
+from veloro_core.restore.extractdir import extract_parent, no_space
 from veloro_core.restore.logcapture import RestoreLog
-from veloro_core.restore.model import RestoreResult, RestoreRunInput
+from veloro_core.restore.model import RestoreResult, RestoreRunInput, RestoreSettings
 from veloro_core.restore.modifiers import load_modifiers
 from veloro_core.restore.objects import restore_labels
 from veloro_core.restore.operations import wait_operations
@@ -113,13 +115,31 @@ def _download(inp: RestoreRunInput, backup_name: str, rlog: RestoreLog) -> Backu
         except BackupStoreError as exc:
             raise _Failed(f"downloading the backup tarball failed: {exc}") from exc
         rlog.info("backup tarball downloaded", bytes=size)
-        tarball.seek(0)
+        parent = extract_parent(settings.temp_dir, settings.extract_in_memory, size)
         try:
-            return extract_tarball(
-                tarball, limits=settings.extract_limits, parent_dir=settings.temp_dir, versioned_copies=False
-            )
-        except ArchiveError as exc:
-            raise _Failed(f"backup {backup_name!r} cannot be restored: {exc}") from exc
+            return _extract(tarball, settings, parent)
+        except (ArchiveError, OSError) as exc:
+            if parent is None or not no_space(exc):
+                raise _failed_extract(backup_name, exc) from exc
+            rlog.warning("no room left to extract the backup in memory; extracting it on disk", dir=parent)
+        try:
+            return _extract(tarball, settings, settings.temp_dir)
+        except (ArchiveError, OSError) as exc:
+            raise _failed_extract(backup_name, exc) from exc
+
+
+def _extract(tarball: BinaryIO, settings: RestoreSettings, parent: str | None) -> BackupContents:
+    tarball.seek(0)
+    return extract_tarball(tarball, limits=settings.extract_limits, parent_dir=parent, versioned_copies=False)
+
+
+def _failed_extract(backup_name: str, exc: Exception) -> _Failed:
+    if isinstance(exc, ArchiveError):
+        return _Failed(f"backup {backup_name!r} cannot be restored: {exc}")
+    return _Failed(
+        f"extracting backup {backup_name!r} failed: {exc}; check the space and permissions of the "
+        "server's temp dir"
+    )
 
 
 def _restore(

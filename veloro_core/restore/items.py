@@ -1,18 +1,30 @@
-"""Restoring one backed-up item: read, filter, skip rules, namespace mapping, metadata reset, volumes,
-restore item actions (with their additional items restored first), restore labels, create, then the
-existing-object policy or the status subresource. One item's failure is recorded, never fatal."""
+"""Restoring backed-up items: read, filter, skip rules, namespace mapping, metadata reset, volumes,
+restore item actions (with their additional items restored first), resource modifiers, restore labels,
+create, then the existing-object policy or the status subresource. One item's failure is recorded, never
+fatal.
+
+Items of one resource come in chunks (restore_many): each item is prepared, then the chunk goes through
+each applicable action in one execute_batch call (instead of one gRPC call per item per action), then
+each item is finished and created. Per item, the outcome and every message are those of one item at a
+time. An additional item an action names that is in the same chunk was already claimed by the chunk: it
+is created with the chunk (as when another worker had claimed it), not before the item that named it;
+the built-in actions only name items of other resources.
+"""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
 
 import orjson
 from veloro_sdk.contracts import ResourceIdentifier
 
 from veloro_core.archive import ArchiveError, ItemDecodeError, ItemRef
 from veloro_core.kube import AlreadyExists, APIResource, KubeError, UnknownResource
-from veloro_core.restore.actions import ActionError, BoundAction, applicable, run_actions
+from veloro_core.restore.actions import ActionItem, ActionRun, BoundAction, applicable, run_actions
 from veloro_core.restore.context import RestoreContext
 from veloro_core.restore.existing import handle_existing
 from veloro_core.restore.namespaces import NamespaceEnsurer, NamespaceError
@@ -21,6 +33,7 @@ from veloro_core.restore.volumes import PVCS, PVS, reprovision_pvc, reset_bindin
 from veloro_core.selection import ResourceFilter
 
 Obj = dict[str, Any]
+T = TypeVar("T")
 
 
 class ItemFailed(Exception):
@@ -29,6 +42,19 @@ class ItemFailed(Exception):
 
 class _Skip(Exception):
     """The item is deliberately not restored (already logged)."""
+
+
+@dataclass
+class _Pending:
+    """An item prepared for its actions and its create."""
+
+    ref: ItemRef
+    target: str | None  # its target namespace (for messages), None for cluster scope
+    obj: Obj
+    resource: APIResource
+    namespace: str | None  # where it is created
+    keep_status: bool
+    actions: ActionItem | None = None
 
 
 class ItemRestorer:
@@ -45,18 +71,40 @@ class ItemRestorer:
 
     def restore(self, ref: ItemRef, additional: bool = False) -> None:
         """Restore one item unless it was restored already (as another item's additional item)."""
+        self.restore_many([ref], additional)
+
+    def restore_many(self, refs: list[ItemRef], additional: bool = False) -> None:
+        """Restore items of one resource together (see the module docstring); an item restored already
+        (as another item's additional item) is left out."""
+        pending = [p for p in (self._start(ref, additional) for ref in refs) if p is not None]
+        with_actions = [p for p in pending if p.actions is not None]
+        if with_actions:
+            self._run_actions(with_actions)
+            pending = [
+                p
+                for p in pending
+                if p.actions is None or self._guarded(p.ref, p.target, partial(self._action_outcome, p))
+            ]
+        for p in pending:
+            self._guarded(p.ref, p.target, partial(self._finish, p))
+
+    def _start(self, ref: ItemRef, additional: bool) -> _Pending | None:
         ctx = self.ctx
         if not ctx.claim((ref.group_resource, ref.namespace or "", ref.name)):
             if not additional:
                 ctx.progress.item_dropped()  # counted in its group, but restored earlier
-            return
+            return None
         if additional:
             ctx.progress.add_total(1)
         target = ctx.spec.target_namespace(ref.namespace) if ref.namespace else None
+        return self._guarded(ref, target, lambda: self._prepare(ref, target, additional))
+
+    def _guarded(self, ref: ItemRef, target: str | None, step: Callable[[], T]) -> T | None:
+        """Run one item's step; its skip or failure is recorded here (None), never raised."""
         try:
-            self._restore(ref, target, additional)
+            return step()
         except _Skip:
-            ctx.progress.item_dropped()
+            self.ctx.progress.item_dropped()
         except (ItemFailed, NamespaceError) as exc:
             self._failed(
                 target, f"error restoring {ref.group_resource} {object_ref(target, ref.name)}: {exc}"
@@ -67,6 +115,7 @@ class ItemRestorer:
                 f"error restoring {ref.group_resource} {object_ref(target, ref.name)}: "
                 f"unexpected {type(exc).__name__}: {exc}",
             )
+        return None
 
     def _failed(self, namespace: str | None, message: str) -> None:
         self.ctx.errors.add(namespace, message)
@@ -78,7 +127,7 @@ class ItemRestorer:
         )
         return _Skip(why)
 
-    def _read(self, ref: ItemRef) -> Obj:
+    def _read(self, ref: ItemRef) -> tuple[Obj, bytes]:
         """The unversioned copy of the item. Read directly by string path (refs come from the extracted
         tree's own listing, so their segments are already checked): BackupContents.read_item builds
         pathlib objects, which cost more CPU per item than the rest of the item's host-side work."""
@@ -96,12 +145,13 @@ class ItemRestorer:
             raise ItemFailed(str(ItemDecodeError(rel, f"a JSON {type(obj).__name__}, not an object")))
         if not isinstance(obj.get("metadata"), dict):
             raise ItemFailed("the backed-up item has no metadata")
-        return obj
+        return obj, data
 
-    def _restore(self, ref: ItemRef, target: str | None, additional: bool) -> None:
+    def _prepare(self, ref: ItemRef, target: str | None, additional: bool) -> _Pending:
+        """Everything before the actions: read, selection, skip rules, placement, metadata, volumes."""
         ctx = self.ctx
         gr = ref.group_resource
-        obj = self._read(ref)
+        obj, data = self._read(ref)
         if not additional and not ctx.spec.selection.labels_match(obj["metadata"].get("labels")):
             raise _Skip("labels do not match the restore's label selector")
         reason = skip_reason(gr, obj)
@@ -117,22 +167,28 @@ class ItemRestorer:
             resource = ctx.cluster.resource_for(gr, str(obj.get("apiVersion") or ""))
         except UnknownResource as exc:
             raise ItemFailed(str(exc)) from exc
-        actions = self._actions_for(gr)
-        from_backup = orjson.loads(orjson.dumps(obj)) if actions else obj
+        has_actions = self.has_actions(gr)
+        from_backup = orjson.loads(data) if has_actions else obj  # a second parse beats a deep copy
         namespace = self._place(obj, ref, resource)
         keep_status = ctx.spec.status_filter.should_include(gr)
         reset_metadata(obj, keep_status)
         obj = self._volumes(gr, ref, obj)
-        if actions:
-            outcome = self._run_actions(actions, ref, obj, from_backup)
-            obj = outcome
+        pending = _Pending(ref, target, obj, resource, namespace, keep_status)
+        if has_actions:
+            pending.actions = ActionItem(ref.namespace or "", obj, from_backup)
+        return pending
+
+    def _finish(self, p: _Pending) -> None:
+        """Everything after the actions: resource modifiers, restore labels, create."""
+        ctx = self.ctx
+        obj = p.obj if p.actions is None else p.actions.item
         if ctx.spec.modifiers is not None:
-            obj = self._modify(ref, obj)
+            obj = self._modify(p.ref, obj)
         meta = obj.setdefault("metadata", {})
-        if namespace:
-            meta["namespace"] = namespace
+        if p.namespace:
+            meta["namespace"] = p.namespace
         add_labels(obj, ctx.labels)
-        self._create(resource, obj, namespace, keep_status)
+        self._create(p.resource, obj, p.namespace, p.keep_status)
 
     def _modify(self, ref: ItemRef, obj: Obj) -> Obj:
         """The resource modifier rules (Velero applies them after the restore item actions, before the
@@ -193,35 +249,54 @@ class ItemRestorer:
         ctx.log.info("volume created from snapshot", name=ref.name)
         return restored
 
+    def has_actions(self, gr: str) -> bool:
+        """Whether any restore item action may apply to items of `gr` (its AppliesTo resources)."""
+        return bool(self._actions_for(gr))
+
     def _actions_for(self, gr: str) -> list[BoundAction]:
         found = self._actions.get(gr)
         if found is None:
             found = self._actions[gr] = applicable(self.ctx.actions, gr)
         return found
 
-    def _run_actions(self, actions: list[BoundAction], ref: ItemRef, obj: Obj, from_backup: Obj) -> Obj:
+    def _run_actions(self, pending: list[_Pending]) -> None:
+        """The chunk's items through their actions together, then each item's outcome recorded."""
         ctx = self.ctx
-        try:
-            outcome = run_actions(
-                actions,
-                ref.group_resource,
-                ref.namespace or "",
-                obj,
-                from_backup,
-                ctx.restore,
-                ctx.settings.additional_items_ready_timeout,
-                ctx.settings.poll_interval,
-                self._additional,
-            )
-        except ActionError as exc:
-            raise ItemFailed(str(exc)) from exc
+        run = ActionRun(
+            ctx.restore,
+            ctx.settings.additional_items_ready_timeout,
+            ctx.settings.poll_interval,
+            self._additional,
+            self._lost,
+        )
+        by_resource: dict[str, list[_Pending]] = {}
+        for p in pending:
+            by_resource.setdefault(p.ref.group_resource, []).append(p)
+        for gr, group in by_resource.items():
+            run_actions(self._actions_for(gr), gr, [p.actions for p in group if p.actions is not None], run)
+
+    def _action_outcome(self, p: _Pending) -> bool:
+        """True when the item is to be created; raises its failure or skip, as the actions left it.
+        Records its operations (also when an action asked to skip it)."""
+        outcome = p.actions
+        assert outcome is not None
+        if outcome.error:
+            raise ItemFailed(outcome.error)
         for op in outcome.operations:
-            ctx.add_operation(op)
+            self.ctx.add_operation(op)
         if outcome.skip:
-            raise self._skip(ref, f"restore item action {outcome.skip} asked to skip it")
+            raise self._skip(p.ref, f"restore item action {outcome.skip} asked to skip it")
         if not isinstance(outcome.item.get("metadata"), dict):
             raise ItemFailed("a restore item action returned an item without metadata")
-        return outcome.item
+        return True
+
+    def _lost(self, action: str, items: int, error: Exception) -> None:
+        self.ctx.log.warning(
+            "plugin process lost during a call; retrying its items one by one",
+            action=action,
+            items=items,
+            error=str(error),
+        )
 
     def _additional(self, idents: list[ResourceIdentifier]) -> None:
         for ident in idents:

@@ -30,14 +30,16 @@ class RestoreSettings:
     `volume_snapshotters`: initialized VolumeSnapshotters by VolumeSnapshotLocation name, used to create
     volumes from native snapshots; none configured = PVs with snapshots are restored as they are (warning).
     `workers`: concurrent creates within one resource type (and namespace creations).
-    `temp_dir`: where the tarball is downloaded and extracted (default: the system temp dir); a tmpfs
-    makes extraction of many small items much faster.
+    `temp_dir`: where the tarball is downloaded and extracted (default: the system temp dir, the tree
+    on /dev/shm when `extract_in_memory` and it has room; a tmpfs makes extracting many small items much
+    faster, see extractdir.py).
     """
 
     priorities: Priorities = DEFAULT_PRIORITIES
     workers: int = 16
     extract_limits: ExtractLimits = field(default_factory=ExtractLimits)
     temp_dir: str | None = None
+    extract_in_memory: bool = True
     crd_established_timeout: float = 60.0
     namespace_terminating_timeout: float = 120.0
     additional_items_ready_timeout: float = 600.0

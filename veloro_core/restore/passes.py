@@ -21,6 +21,7 @@ from veloro_core.restore.validation import NON_RESTORABLE
 CRDS = "customresourcedefinitions.apiextensions.k8s.io"
 NAMESPACES = "namespaces"
 CHUNK = 32  # items per pool task
+BATCH = 500  # items per pool task at most when actions apply: one execute_batch call per action each
 
 
 class RestorePasses:
@@ -116,24 +117,27 @@ class RestorePasses:
         if not refs:
             return
         self.ctx.log.info("restoring resource", resource=gr, items=len(refs))
-        self._concurrently(refs)
+        self._concurrently(gr, refs)
 
-    def _concurrently(self, refs: list[ItemRef]) -> None:
+    def _concurrently(self, gr: str, refs: list[ItemRef]) -> None:
         """Restore `refs` on the pool in chunks: one future per item costs more host CPU than the
-        item's own work does, and the host CPU is what bounds a restore's throughput."""
+        item's own work does, and the host CPU is what bounds a restore's throughput. When restore item
+        actions apply, a chunk is also what goes through each action in one call, so chunks are bigger
+        (still about two per worker, to keep the creates spread over the whole pool)."""
         workers = self.ctx.settings.workers
-        if len(refs) == 1 or workers == 1:
-            for ref in refs:
-                self.items.restore(ref)
+        batched = self.items.has_actions(gr)
+        if workers == 1 or len(refs) == 1:
+            size = BATCH if batched else CHUNK
+            for i in range(0, len(refs), size):
+                self.items.restore_many(refs[i : i + size])
             return
-        size = max(1, min(CHUNK, len(refs) // (workers * 4)))
+        if batched:
+            size = max(1, min(BATCH, len(refs) // (workers * 2)))
+        else:
+            size = max(1, min(CHUNK, len(refs) // (workers * 4)))
         chunks = [refs[i : i + size] for i in range(0, len(refs), size)]
-        for _ in self.pool.map(self._restore_chunk, chunks):
+        for _ in self.pool.map(self.items.restore_many, chunks):
             pass
-
-    def _restore_chunk(self, refs: list[ItemRef]) -> None:
-        for ref in refs:
-            self.items.restore(ref)
 
     def _namespaces(self, present: list[str]) -> None:
         """Every selected namespace of the backup first (also empty ones, as Velero), then the namespaces
