@@ -3,19 +3,26 @@
 Method:
 1. kubesim runs in memory (one process per size). Loading: N/100 namespaces, each with 30 configmaps,
    25 secrets, 10 services, 5 deployments (replicas 0;
-   kubesim's controller adds their ReplicaSets), 10 pods, 5 PVCs each bound to its own PV, 4 service
-   accounts (+ the namespace's default one) = ~100 objects per namespace, created over HTTP with 32
-   concurrent aiohttp requests.
-2. Engine (child process): run_backup of the whole cluster to the filesystem store served by
-   `veloro run-plugins` through the PluginManager, every item through the built-in actions that apply
-   (pod, PVC, service account: real gRPC calls to the plugin process). Timed from run_backup's start to
-   its return (upload included). Peak RSS of that process: resource.getrusage(RUSAGE_SELF).ru_maxrss
-   (the plugin processes are separate and not included).
+   kubesim's controller adds their ReplicaSets), 10 pods, 5 PVCs each bound to its own PV (a volume of
+   kubesim's hostpath CSI driver, which has a default VolumeSnapshotClass), 4 service accounts (+ the
+   namespace's default one) = ~100 objects per namespace, created over HTTP with 32 concurrent aiohttp
+   requests.
+2. Engine (child process): run_backup of the whole cluster to the filesystem store through the
+   PluginManager with the server's default built-ins (`veloro run-plugins`, the aws plugin, the CSI plugin),
+   every item through the actions that apply (pod, PVC, service account, CSI PVC: real gRPC calls to the
+   plugin processes). Clients use the server's default rate limit (1000 qps, burst 2000). Two modes:
+   - objects: spec.snapshotVolumes=false. Every PVC still goes through the CSI PVC action, which says no
+     at once: object throughput.
+   - volumes: snapshotVolumes left at its default: every bound CSI PVC gets a VolumeSnapshot (kubesim copies
+     the PV's directory), whose snapshot and content are backed up too and whose operation is waited for.
+     This is volume work and reported apart.
+   Timed from run_backup's start to its return (upload and operations included). Peak RSS of that
+   process: resource.getrusage(RUSAGE_SELF).ru_maxrss (the plugin processes are separate, not included).
 3. Plain loop (child process): the same resources as the engine's plan, each listed with limit/continue
    over HTTP (the same KubeClient, page size 500), every item orjson-dumped into the same TarballWriter
    (same gzip level) writing a temp file. No actions, no store. objects/s = items written / seconds.
 
-    python bench/backup_bench.py --sizes 10000 100000 [--work /tmp/veloro-bench]
+    python bench/backup_bench.py --sizes 10000 100000 [--modes objects volumes] [--work /tmp/veloro-bench]
 """
 
 from __future__ import annotations
@@ -32,6 +39,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+CSI_DRIVER = "hostpath.csi.kubesim.io"  # kubesim's driver; its class kubesim-snapclass is the default
+MODES = ("objects", "volumes")
+# `veloro server`'s default --client-qps/--client-burst (plugins get the same through VELORO_CLIENT_QPS/BURST,
+# or these defaults when unset); KubeSettings' library default of 100 qps would throttle the engine's GETs
+SERVER_QPS, SERVER_BURST = 1000.0, 2000
 PER_NS = {"configmaps": 30, "secrets": 25, "services": 10, "deployments": 5, "pods": 10, "pvcs": 5, "sas": 4}
 
 
@@ -106,7 +118,8 @@ def _objects(ns: str) -> list[tuple[str, dict[str, Any]]]:
                     "spec": {
                         "capacity": {"storage": "1Gi"},
                         "accessModes": ["ReadWriteOnce"],
-                        "hostPath": {"path": f"/d/{pv}"},
+                        # kubesim's hostpath CSI driver: the CSI plugin's PVC action applies to every claim
+                        "csi": {"driver": CSI_DRIVER, "volumeHandle": pv},
                         "persistentVolumeReclaimPolicy": "Retain",
                         "storageClassName": "manual",
                         "claimRef": {"namespace": ns, "name": f"data-{i}"},
@@ -182,30 +195,41 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child_engine(kubeconfig: str, root: str) -> dict[str, Any]:
+def child_engine(kubeconfig: str, root: str, mode: str) -> dict[str, Any]:
     import structlog
 
     from veloro_core.backup import BackupRunInput, BackupSettings, run_backup
-    from veloro_core.kube import KubeClient
+    from veloro_core.kube import KubeClient, KubeSettings
     from veloro_core.persistence import BackupStore
     from veloro_core.plugins import PluginManager, PluginSettings
+    from veloro_core.plugins.settings import default_builtin_commands
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))
     settings = PluginSettings(
-        builtin_commands=[[sys.executable, "-m", "veloro_core.cli", "run-plugins"]],
+        builtin_commands=default_builtin_commands(),  # run-plugins + aws + csi, as the server runs them
         entry_point_group=None,
-        extra_env={"KUBECONFIG": kubeconfig},
+        extra_env={  # what `veloro server` passes its plugins
+            "KUBECONFIG": kubeconfig,
+            "VELORO_CLIENT_QPS": f"{SERVER_QPS:g}",
+            "VELORO_CLIENT_BURST": str(SERVER_BURST),
+        },
     )
-    with KubeClient.from_kubeconfig(kubeconfig) as kube, PluginManager.discover(settings) as manager:
+    client_settings = KubeSettings(qps=SERVER_QPS, burst=SERVER_BURST)
+    with (
+        KubeClient.from_kubeconfig(kubeconfig, settings=client_settings) as kube,
+        PluginManager.discover(settings) as manager,
+    ):
         object_store = manager.object_store("veloro.io/filesystem")
         object_store.init({"root": root, "bucket": "velero"})
         store = BackupStore(object_store, "velero")
-        manager.backup_item_actions()[0][1].applies_to()  # start the plugin process before timing
+        for _, action in manager.backup_item_actions():
+            action.applies_to()  # start every plugin process before timing
+        spec: dict[str, Any] = {"snapshotVolumes": False} if mode == "objects" else {}
         backup = {
             "apiVersion": "veloro.io/v1",
             "kind": "Backup",
-            "metadata": {"name": f"bench-{int(time.time())}", "namespace": "veloro"},
-            "spec": {},
+            "metadata": {"name": f"bench-{mode}-{int(time.time())}", "namespace": "veloro"},
+            "spec": spec,
         }
         rss_before = _peak_rss_mb()
         t0 = time.monotonic()
@@ -220,12 +244,15 @@ def child_engine(kubeconfig: str, root: str) -> dict[str, Any]:
         )
         seconds = time.monotonic() - t0
     return {
+        "mode": mode,
         "phase": result.phase,
         "items": result.items_backed_up,
         "seconds": seconds,
         "errors": result.error_count,
         "warnings": result.warning_count,
         "tarball": result.tarball_bytes,
+        "csi_attempted": result.csi_volume_snapshots_attempted,
+        "csi_completed": result.csi_volume_snapshots_completed,
         "rss_mb": _peak_rss_mb(),
         "rss_before_mb": rss_before,
         "reason": result.failure_reason,
@@ -237,10 +264,11 @@ def child_plain(kubeconfig: str) -> dict[str, Any]:
 
     from veloro_core.archive import TarballWriter
     from veloro_core.backup.collector import plan_resources
-    from veloro_core.kube import KubeClient
+    from veloro_core.kube import KubeClient, KubeSettings
     from veloro_core.selection import ResourceIndex, ResourceInfo, SpecSelection
 
-    with KubeClient.from_kubeconfig(kubeconfig) as kube, tempfile.TemporaryFile() as out:
+    settings = KubeSettings(qps=SERVER_QPS, burst=SERVER_BURST)
+    with KubeClient.from_kubeconfig(kubeconfig, settings=settings) as kube, tempfile.TemporaryFile() as out:
         apis = kube.discovery.backup_resources()
         index = ResourceIndex(ResourceInfo(a.group, a.version, a.name, a.kind, a.namespaced) for a in apis)
         plan = plan_resources(apis, SpecSelection.parse({}).resource_filter(index))
@@ -270,28 +298,45 @@ def _child(args: list[str]) -> dict[str, Any]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-def measure(work: Path, size: int) -> dict[str, Any]:
+def measure(work: Path, size: int, modes: list[str]) -> dict[str, Any]:
     from kubesim.testing import KubeSimProcess
 
-    # kubesim in memory: its --data-dir start-up currently fails (APIService "v1." refused), so each size
-    # is loaded afresh
+    # kubesim in memory (its volume and snapshot directories go to a temp dir): each size is loaded afresh
     sim = KubeSimProcess(startup_timeout=120).start()
     try:
         with tempfile.TemporaryDirectory(dir=work) as root:
             load_seconds = load_cluster(sim.url, size)
             plain = _child(["--child-plain", str(sim.kubeconfig)])
-            engine = _child(["--child-engine", str(sim.kubeconfig), root])
+            # objects first: the volumes run leaves VolumeSnapshots behind, which later backups would carry
+            engines = {m: _child(["--child-engine", str(sim.kubeconfig), root, m]) for m in modes}
     finally:
         sim.close()  # SIGKILL: a clean stop of a 100k-object kubesim can exceed its 10 s grace period
-    engine["objects_per_s"] = engine["items"] / engine["seconds"]
     plain["objects_per_s"] = plain["items"] / plain["seconds"]
-    return {
-        "size": size,
-        "load_seconds": load_seconds,
-        "engine": engine,
-        "plain": plain,
-        "ratio": engine["objects_per_s"] / plain["objects_per_s"],
-    }
+    for engine in engines.values():
+        engine["objects_per_s"] = engine["items"] / engine["seconds"]
+        engine["ratio"] = engine["objects_per_s"] / plain["objects_per_s"]
+    return {"size": size, "load_seconds": load_seconds, "engines": engines, "plain": plain}
+
+
+def report(results: list[dict[str, Any]]) -> None:
+    for r in results:
+        p = r["plain"]
+        print(f"{r['size']:>7} objects: plain loop {p['items']} items in {p['seconds']:.1f}s = "
+              f"{p['objects_per_s']:.0f}/s (RSS {p['rss_mb']:.0f} MB)")
+        for mode, e in r["engines"].items():
+            csi = f", CSI snapshots {e['csi_completed']}/{e['csi_attempted']}"
+            volumes = csi if mode == "volumes" else ""
+            print(
+                f"{'':>9}engine [{mode}] {e['items']} items in {e['seconds']:.1f}s = "
+                f"{e['objects_per_s']:.0f}/s"
+                f" ({e['phase']}, errors {e['errors']}{volumes}), peak RSS {e['rss_mb']:.0f} MB; "
+                f"ratio {e['ratio']:.2f}"
+            )
+    for mode in results[0]["engines"] if len(results) >= 2 else []:
+        small, big = results[0]["engines"][mode]["rss_mb"], results[-1]["engines"][mode]["rss_mb"]
+        print(f"RSS growth [{mode}] {results[0]['size']} -> {results[-1]['size']}: "
+              f"{100 * (big - small) / small:.1f} %")
+    print(json.dumps(results))
 
 
 def main() -> None:
@@ -299,8 +344,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "veloro-backup-bench")
-    parser.add_argument("--child-engine", nargs=2, metavar=("KUBECONFIG", "ROOT"))
+    parser.add_argument("--child-engine", nargs=3, metavar=("KUBECONFIG", "ROOT", "MODE"))
     parser.add_argument("--child-plain", metavar="KUBECONFIG")
     args = parser.parse_args()
     if args.child_engine:
@@ -310,22 +356,7 @@ def main() -> None:
         print(json.dumps(child_plain(args.child_plain)))
         return
     args.work.mkdir(parents=True, exist_ok=True)
-    results = [measure(args.work, size) for size in args.sizes]
-    for r in results:
-        e, p = r["engine"], r["plain"]
-        print(
-            f"{r['size']:>7} objects: engine {e['items']} items in {e['seconds']:.1f}s = "
-            f"{e['objects_per_s']:.0f}/s ({e['phase']}, errors {e['errors']}), "
-            f"peak RSS {e['rss_mb']:.0f} MB; "
-            f"plain loop {p['items']} items in {p['seconds']:.1f}s = {p['objects_per_s']:.0f}/s "
-            f"(RSS {p['rss_mb']:.0f} MB); ratio {r['ratio']:.2f}"
-        )
-    if len(results) >= 2:
-        small, big = results[0]["engine"]["rss_mb"], results[-1]["engine"]["rss_mb"]
-        print(
-            f"RSS growth {results[0]['size']} -> {results[-1]['size']}: {100 * (big - small) / small:.1f} %"
-        )
-    print(json.dumps(results))
+    report([measure(args.work, size, args.modes) for size in args.sizes])
 
 
 if __name__ == "__main__":

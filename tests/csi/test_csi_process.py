@@ -40,18 +40,21 @@ from veloro_sdk.contracts import (
 from kubesim.testing import KubeSimProcess
 from veloro_core.kube import KubeClient
 from veloro_core.plugins import PluginManager, PluginSettings
-from veloro_plugins.csi import CSI_ACTIONS
+from veloro_plugins.csi import CSI_ACTIONS, PVC_BACKUPPER
 
 CSI_PLUGIN = [sys.executable, "-m", "veloro_plugins.csi"]
 
 
 @pytest.fixture(scope="module")
 def manager(sim: KubeSimProcess) -> Iterator[PluginManager]:
-    settings = PluginSettings(builtin_commands=[CSI_PLUGIN], plugin_dirs=[], entry_point_group=None,
-                              start_timeout=30.0, call_timeout=60.0,
-                              extra_env={"KUBECONFIG": str(sim.kubeconfig)})
-    with PluginManager.discover(settings) as plugins:
+    with PluginManager.discover(_settings(sim)) as plugins:
         yield plugins
+
+
+def _settings(sim: KubeSimProcess, **env: str) -> PluginSettings:
+    return PluginSettings(builtin_commands=[CSI_PLUGIN], plugin_dirs=[], entry_point_group=None,
+                          start_timeout=30.0, call_timeout=60.0,
+                          extra_env={"KUBECONFIG": str(sim.kubeconfig), **env})
 
 
 def test_the_plugin_process_lists_every_csi_action(manager: PluginManager) -> None:
@@ -139,3 +142,29 @@ def test_plugin_errors_reach_the_host_with_their_message(manager: PluginManager)
     action = manager.backup_item_action("veloro.io/csi-pvc-backupper")
     with pytest.raises(RemotePluginError, match="is not one of this plugin's"):
         action.progress("not-an-operation", backup_cr("b"))
+
+
+def test_a_batch_of_claims_in_one_call_per_claim_results(manager: PluginManager, kube: KubeClient) -> None:
+    ns = namespace(kube, unique("batch"))
+    claims = [bound_pvc(kube, ns, name) for name in ("one", "two")]
+    wrong = copy.deepcopy(claims[0])
+    wrong["metadata"]["annotations"] = {"velero.io/csi-volumesnapshot-class": "absent"}
+    backup = backup_cr(unique("b"))
+    requests = [BackupItemActionExecuteRequest(item=copy.deepcopy(c), backup=backup)
+                for c in (claims[0], wrong, claims[1])]
+    one, failed, two = manager.backup_item_action(PVC_BACKUPPER).execute_batch(requests)
+    assert not isinstance(one, Exception) and one.operation_id.startswith(f"{ns}/velero-one-")
+    assert isinstance(failed, RemotePluginError) and "'absent' named by the annotation" in str(failed)
+    assert not isinstance(two, Exception) and two.operation_id.startswith(f"{ns}/velero-two-")
+    assert sorted(vs["spec"]["source"]["persistentVolumeClaimName"] for vs in kube.list_items(VS, ns)) == [
+        "one", "two"]
+
+
+def test_the_plugin_client_reads_its_rate_limit_from_the_host(sim: KubeSimProcess, kube: KubeClient) -> None:
+    """VELORO_CLIENT_QPS reaches the plugin process (the server sets it from --client-qps)."""
+    ns = namespace(kube, unique("qps"))
+    claim = bound_pvc(kube, ns, "data")
+    with PluginManager.discover(_settings(sim, VELORO_CLIENT_QPS="lots")) as plugins:
+        action = plugins.backup_item_action(PVC_BACKUPPER)
+        with pytest.raises(RemotePluginError, match=r"VELORO_CLIENT_QPS='lots' is not a number"):
+            action.execute(BackupItemActionExecuteRequest(item=claim, backup=backup_cr(unique("b"))))

@@ -109,6 +109,9 @@ class Server:
         """Plugins that read the cluster (item actions) need the server's kubeconfig: they inherit the
         environment, so --kubeconfig is passed on as KUBECONFIG (in a pod they use the service account)."""
         env: dict[str, str] = {"VELORO_NAMESPACE": self.settings.namespace}  # where plugin ConfigMaps live
+        # Plugins' own clients (CSI snapshots, RBAC lookups) get the server's rate limit, not a lower one.
+        env["VELORO_CLIENT_QPS"] = f"{self.settings.kube.qps:g}"
+        env["VELORO_CLIENT_BURST"] = str(self.settings.kube.burst)
         if self.settings.kubeconfig:
             env["KUBECONFIG"] = os.path.abspath(self.settings.kubeconfig)
         plugin_settings = PluginSettings(plugin_dirs=list(self.settings.plugin_dirs), extra_env=env)

@@ -8,6 +8,10 @@ Where the cluster is: $KUBECONFIG (the host passes its environment to plugins; s
 PluginSettings.extra_env when the host itself was given an explicit kubeconfig), else ~/.kube/config, else
 the pod's service account. Without any of them, calls fail with ClusterUnavailable saying so.
 
+Rate limit: $VELORO_CLIENT_QPS / $VELORO_CLIENT_BURST (the server passes its own --client-qps/--client-burst),
+else 1000 / 2000, the server's defaults; KubeSettings' library default (100 qps) would make a plugin that
+makes a call per item (the CSI PVC action) the slowest part of a backup.
+
 Reads are memoised per Backup/Restore run (RunMemo): an action that needs the same list for every item
 (all ClusterRoleBindings, the plugin ConfigMap) fetches it once per run, not once per item, and a later
 run sees fresh data because the plugin process outlives runs.
@@ -15,6 +19,7 @@ run sees fresh data because the plugin process outlives runs.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -23,13 +28,36 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from veloro_sdk.contracts import JSONDict, PluginError
 
 if TYPE_CHECKING:
-    from veloro_core.kube import KubeClient
+    from veloro_core.kube import KubeClient, KubeSettings
 
 T = TypeVar("T")
+QPS_ENV, BURST_ENV = "VELORO_CLIENT_QPS", "VELORO_CLIENT_BURST"
+DEFAULT_QPS, DEFAULT_BURST = 1000.0, 2000
 
 
 class ClusterUnavailable(PluginError):
     """The action needs the Kubernetes API and the plugin process cannot reach or authenticate to it."""
+
+
+def client_settings() -> KubeSettings:
+    """KubeSettings with the rate limit from the environment (see the module docstring)."""
+    from veloro_core.kube import KubeSettings
+
+    def number(name: str, default: float) -> float:
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ClusterUnavailable(
+                f"${name}={raw!r} is not a number; set it to the Kubernetes API rate limit for plugins "
+                "(or unset it for the default)"
+            ) from exc
+
+    qps = number(QPS_ENV, DEFAULT_QPS)
+    burst = max(1, int(number(BURST_ENV, DEFAULT_BURST)))
+    return KubeSettings(qps=qps, burst=burst)
 
 
 _client: KubeClient | None = None
@@ -44,7 +72,7 @@ def kube_client() -> KubeClient:
             from veloro_core.kube import ConfigError, KubeClient
 
             try:
-                _client = KubeClient.auto()
+                _client = KubeClient.auto(settings=client_settings())
             except ConfigError as exc:
                 raise ClusterUnavailable(
                     f"this action reads the cluster but the plugin process has no Kubernetes config: {exc}. "

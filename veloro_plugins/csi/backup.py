@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from veloro_sdk.contracts import (
@@ -52,13 +53,15 @@ from veloro_plugins.csi.objects import (
     snapshot_ref,
     valid_label_value,
 )
-from veloro_plugins.csi.selection import fs_backup_pod, snapshot_class
+from veloro_plugins.csi.selection import ClaimLookups, names_a_class
 
 log = get_logger("veloro.csi.backup")
 DEFAULT_CSI_SNAPSHOT_TIMEOUT = 600.0
 # A synchronous wait must end before the host's per-call timeout (300 s by default) kills the plugin;
 # longer waits happen in Progress, which has no such limit.
 MAX_HANDLE_WAIT = 240.0
+# Claims of one batch snapshotted at once (each a VolumeSnapshot create; the client pool holds 32).
+BATCH_WORKERS = 8
 
 
 def csi_snapshot_timeout(backup: JSONDict) -> float:
@@ -76,34 +79,77 @@ def csi_snapshot_timeout(backup: JSONDict) -> float:
 
 
 class PVCBackupAction(BackupItemActionV2):
-    """Snapshot a CSI-provisioned, bound PVC through a VolumeSnapshot (see the module docstring)."""
+    """Snapshot a CSI-provisioned, bound PVC through a VolumeSnapshot (see the module docstring).
+
+    The checks run cheapest first, and the cluster reads they need are made once per backup (ClaimLookups):
+    a claim that is not snapshotted costs no API call, one that is costs one (the create)."""
 
     def __init__(self, client: ClientFactory | None = None) -> None:
         self.cluster = Cluster(client)
+        self.lookups = ClaimLookups(self.cluster)
 
     def applies_to(self) -> ResourceSelector:
         return ResourceSelector(included_resources=["persistentvolumeclaims"])
 
     def execute(self, request: BackupItemActionExecuteRequest) -> BackupItemActionExecuteResponse:
+        if not self._may_snapshot(request):
+            return BackupItemActionExecuteResponse()
+        return self._snapshot(request)
+
+    def execute_batch(
+        self, requests: list[BackupItemActionExecuteRequest]
+    ) -> list[BackupItemActionExecuteResponse | Exception]:
+        """The checks without API calls first, item by item; the claims that pass go on in parallel
+        (BATCH_WORKERS threads), since each costs API round trips (the create) that would otherwise queue."""
+        results: list[BackupItemActionExecuteResponse | Exception] = [
+            BackupItemActionExecuteResponse() for _ in requests
+        ]
+        wanted = [i for i, request in enumerate(requests) if self._may_snapshot(request)]
+
+        def one(i: int) -> BackupItemActionExecuteResponse | Exception:
+            try:
+                return self._snapshot(requests[i])
+            except Exception as exc:  # that claim failed, not the batch
+                return exc
+
+        if len(wanted) > 1:
+            with ThreadPoolExecutor(min(BATCH_WORKERS, len(wanted)), thread_name_prefix="csi-pvc") as pool:
+                outcomes = list(pool.map(one, wanted))
+        else:
+            outcomes = [one(i) for i in wanted]
+        for i, outcome in zip(wanted, outcomes, strict=True):
+            results[i] = outcome
+        return results
+
+    def _may_snapshot(self, request: BackupItemActionExecuteRequest) -> bool:
+        """The checks that need no API call: snapshotVolumes not false, the claim bound."""
         pvc, backup = request.item, request.backup
         where = f"{namespace_of(pvc)}/{name_of(pvc)}"
         if child(backup, "spec").get("snapshotVolumes") is False:
             log.info("snapshotVolumes=false; no CSI snapshot", pvc=where)
-            return BackupItemActionExecuteResponse()
-        volume = child(pvc, "spec").get("volumeName")
-        if child(pvc, "status").get("phase") != "Bound" or not volume:
+            return False
+        if child(pvc, "status").get("phase") != "Bound" or not child(pvc, "spec").get("volumeName"):
             log.info("PVC is not bound; no CSI snapshot", pvc=where)
+            return False
+        return True
+
+    def _snapshot(self, request: BackupItemActionExecuteRequest) -> BackupItemActionExecuteResponse:
+        """A bound claim: snapshot it when the remaining rules say so (reads cached per backup)."""
+        pvc, backup = request.item, request.backup
+        where = f"{namespace_of(pvc)}/{name_of(pvc)}"
+        volume = child(pvc, "spec").get("volumeName")
+        if not self.lookups.classes(backup) and not names_a_class(pvc, backup):
+            log.info("no VolumeSnapshotClass in the cluster; no CSI snapshot", pvc=where)
             return BackupItemActionExecuteResponse()
-        pv = self.cluster.get("persistentvolumes", str(volume))
-        driver = str(child(child(pv or {}, "spec"), "csi").get("driver") or "")
+        driver = self.lookups.volume_driver(backup, str(volume))
         if not driver:
             log.info("volume is not provisioned by a CSI driver; no CSI snapshot", pvc=where, pv=volume)
             return BackupItemActionExecuteResponse()
-        pod = fs_backup_pod(self.cluster, pvc, backup)
+        pod = self.lookups.fs_backup_pod(pvc, backup)
         if pod:
             log.info("volume is backed up file by file; no CSI snapshot", pvc=where, pod=pod)
             return BackupItemActionExecuteResponse()
-        cls = snapshot_class(self.cluster, driver, pvc, backup)
+        cls = self.lookups.snapshot_class(driver, pvc, backup)
         if cls is None:
             log.warning("no VolumeSnapshotClass for the volume's CSI driver; no CSI snapshot",
                         pvc=where, driver=driver)
@@ -210,9 +256,11 @@ class VolumeSnapshotBackupAction(BackupItemAction):
     def execute(self, request: BackupItemActionExecuteRequest) -> BackupItemActionExecuteResponse:
         vs, backup = request.item, request.backup
         ours = created_by_backup(vs, backup)
-        content = self._wait_for_content(vs, backup) if ours else self._current_content(vs)
+        content: JSONDict | None
         if ours:
-            vs = self.cluster.get(VOLUME_SNAPSHOTS, name_of(vs), namespace_of(vs)) or vs  # fresh status
+            vs, content = self._wait_for_content(vs, backup)  # the snapshot with its status once cut
+        else:
+            content = self._current_content(vs)
         extra: list[ResourceIdentifier] = []
         class_name = child(vs, "spec").get("volumeSnapshotClassName")
         if class_name:
@@ -238,10 +286,11 @@ class VolumeSnapshotBackupAction(BackupItemAction):
         name = child(vs, "status").get("boundVolumeSnapshotContentName")
         return self.cluster.get(VOLUME_SNAPSHOT_CONTENTS, str(name)) if name else None
 
-    def _wait_for_content(self, vs: JSONDict, backup: JSONDict) -> JSONDict:
-        """The snapshot's content once it has a handle (the driver cut the snapshot); readiness of the data
-        itself is the PVC action's Progress business."""
+    def _wait_for_content(self, vs: JSONDict, backup: JSONDict) -> tuple[JSONDict, JSONDict]:
+        """The snapshot as last read and its content, once the content has a handle (the driver cut the
+        snapshot); readiness of the data itself is the PVC action's Progress business."""
         namespace, name = namespace_of(vs), name_of(vs)
+        last: list[JSONDict] = [vs]
 
         def cut() -> JSONDict | None:
             current = self.cluster.get(VOLUME_SNAPSHOTS, name, namespace)
@@ -250,6 +299,7 @@ class VolumeSnapshotBackupAction(BackupItemAction):
             failure = error_message(current)
             if failure:
                 raise CSIError(f"CSI snapshot {namespace}/{name} failed: {failure}")
+            last[0] = current
             content = self._current_content(current)
             if content is not None and error_message(content):
                 raise CSIError(f"CSI snapshot {namespace}/{name} failed: {error_message(content)}")
@@ -265,7 +315,7 @@ class VolumeSnapshotBackupAction(BackupItemAction):
             )
         log.info("VolumeSnapshot cut", snapshot=f"{namespace}/{name}", content=name_of(content),
                  waited=round(time.monotonic() - began, 3))
-        return content
+        return last[0], content
 
     def _retain(self, content: JSONDict, backup: JSONDict) -> None:
         """The live content belongs to the backup from now on: Retain (deleting the VolumeSnapshot, e.g. with
