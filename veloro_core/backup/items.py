@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from veloro_sdk.client import PluginUnavailable
 from veloro_sdk.contracts import (
     BackupItemActionExecuteRequest,
     BackupItemActionExecuteResponse,
     ResourceIdentifier,
 )
 
+from veloro_core.actioncalls import call_batch_retrying
 from veloro_core.backup.actions import ResolvedAction
 from veloro_core.backup.context import BackupContext, FatalBackupError
 from veloro_core.backup.operations import Operation
@@ -24,7 +24,6 @@ from veloro_core.selection import excluded_by_label
 
 Obj = dict[str, Any]
 MAX_DEPTH = 32
-UNAVAILABLE_RETRIES = 1
 PVC = "persistentvolumeclaims"
 PV = "persistentvolumes"
 
@@ -177,35 +176,21 @@ class ItemBackupper:
 
     def _execute_batch(self, resolved: ResolvedAction, targets: list[_Entry],
                        api: APIResource) -> list[BackupItemActionExecuteResponse | Exception]:
-        """execute_batch; items lost with the plugin process are retried one by one on the restarted
-        process (calls in flight on a dying process all fail, whichever item crashed it), so an item
-        that crashes the plugin every time fails alone."""
+        """execute_batch with the items lost with the plugin process retried one by one
+        (veloro_core.actioncalls); a plugin that cannot run at all ends the backup."""
         backup = self.ctx.backup
         requests = [BackupItemActionExecuteRequest(item=e.item, backup=backup) for e in targets]
-        outcomes = self._call(resolved, requests)
-        lost = [i for i, o in enumerate(outcomes) if isinstance(o, PluginUnavailable)]
-        if lost:
-            self.ctx.log.warning("plugin process lost during a call; retrying its items one by one",
-                                 action=resolved.name, resource=api.group_resource, items=len(lost),
-                                 error=str(outcomes[lost[0]]))
-            for _ in range(UNAVAILABLE_RETRIES):
-                for i in lost:
-                    outcomes[i] = self._call(resolved, [requests[i]])[0]
-                lost = [i for i in lost if isinstance(outcomes[i], PluginUnavailable)]
-        return outcomes
 
-    def _call(self, resolved: ResolvedAction, requests: list[BackupItemActionExecuteRequest],
-              ) -> list[BackupItemActionExecuteResponse | Exception]:
+        def on_lost(items: int, error: Exception) -> None:
+            self.ctx.log.warning("plugin process lost during a call; retrying its items one by one",
+                                 action=resolved.name, resource=api.group_resource, items=items,
+                                 error=str(error))
+
         try:
-            outcomes = resolved.action.execute_batch(requests)
+            return call_batch_retrying(resolved.action.execute_batch, requests,
+                                       propagate=(PluginHostError,), on_lost=on_lost)
         except PluginHostError as exc:  # restarts exhausted, cannot start: not an item problem
             raise FatalBackupError(f"backup item action {resolved.name!r} cannot run: {exc}") from exc
-        except Exception as exc:  # the whole call failed: every item of it failed
-            outcomes = [exc] * len(requests)
-        if len(outcomes) != len(requests):
-            error = RuntimeError(f"execute_batch returned {len(outcomes)} results for {len(requests)} items")
-            outcomes = [error] * len(requests)
-        return list(outcomes)
 
     def additional(self, rid: ResourceIdentifier, depth: int) -> None:
         """Fetch an additional item from the API and back it up (unless already done, or its list is

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +13,9 @@ from veloro_core.cli.backup import confirm_or_abort
 from veloro_core.cli.backup_flags import output_create_option
 from veloro_core.cli.output import dump, output_option
 from veloro_core.cli.parsing import DURATION, parse_key_values
+
+if TYPE_CHECKING:
+    from veloro_core.api import Resource
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -213,24 +217,42 @@ def set_location(
     click.echo(f'Backup storage location "{name}" configured successfully.')
 
 
-@backup_location.command("delete")
-@click.argument("names", nargs=-1)
-@click.option("--all", "all_", is_flag=True, help="Delete every location.")
-@click.option("-l", "--selector", default=None, help="Delete the locations with these labels.")
-@click.option("--confirm", is_flag=True, help="Do not ask for confirmation.")
-def delete(names: tuple[str, ...], all_: bool, selector: str | None, confirm: bool) -> None:
-    """Delete backup storage locations (the backups in their buckets stay)."""
-    from veloro_core.api import BackupStorageLocation
+def delete_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The arguments and options of `delete` for either kind of location."""
+    for decorate in (
+        click.option("--confirm", is_flag=True, help="Do not ask for confirmation."),
+        click.option("-l", "--selector", default=None, help="Delete the locations with these labels."),
+        click.option("--all", "all_", is_flag=True, help="Delete every location."),
+        click.argument("names", nargs=-1),
+    ):
+        command = decorate(command)
+    return command
+
+
+def delete_locations(
+    kind: type[Resource], what: str, names: tuple[str, ...], selector: str | None, all_: bool, confirm: bool
+) -> None:
+    """Delete the locations named or selected, after confirmation; `what` names the kind in messages
+    ("backup storage location")."""
     from veloro_core.cli.cluster import Cluster
 
     cluster = Cluster.from_context()
-    locations = cluster.select(BackupStorageLocation, names, selector, all_)
+    locations = cluster.select(kind, names, selector, all_)
     if not locations:
-        click.echo("No backup storage locations found.")
+        click.echo(f"No {what}s found.")
         return
     if not confirm_or_abort(f"Delete location(s) {', '.join(o.name for o in locations)}?", confirm):
         click.echo("Nothing deleted.")
         return
     for obj in locations:
-        cluster.delete(BackupStorageLocation, obj.name)
-        click.echo(f'Backup storage location "{obj.name}" deleted.')
+        cluster.delete(kind, obj.name)
+        click.echo(f'{what.capitalize()} "{obj.name}" deleted.')
+
+
+@backup_location.command("delete")
+@delete_options
+def delete(names: tuple[str, ...], all_: bool, selector: str | None, confirm: bool) -> None:
+    """Delete backup storage locations (the backups in their buckets stay)."""
+    from veloro_core.api import BackupStorageLocation
+
+    delete_locations(BackupStorageLocation, "backup storage location", names, selector, all_, confirm)

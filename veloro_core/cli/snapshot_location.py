@@ -6,9 +6,14 @@ from typing import Any
 
 import click
 
-from veloro_core.cli.backup import confirm_or_abort
 from veloro_core.cli.backup_flags import output_create_option
-from veloro_core.cli.backup_location import CONFIG_OPTION, CREDENTIAL_OPTION, parse_credential
+from veloro_core.cli.backup_location import (
+    CONFIG_OPTION,
+    CREDENTIAL_OPTION,
+    delete_locations,
+    delete_options,
+    parse_credential,
+)
 from veloro_core.cli.output import dump, output_option
 from veloro_core.cli.parsing import parse_key_values
 
@@ -98,23 +103,9 @@ def set_location(name: str, credential: str | None, configs: tuple[str, ...]) ->
 
 
 @snapshot_location.command("delete")
-@click.argument("names", nargs=-1)
-@click.option("--all", "all_", is_flag=True, help="Delete every location.")
-@click.option("-l", "--selector", default=None, help="Delete the locations with these labels.")
-@click.option("--confirm", is_flag=True, help="Do not ask for confirmation.")
+@delete_options
 def delete(names: tuple[str, ...], all_: bool, selector: str | None, confirm: bool) -> None:
     """Delete volume snapshot locations (existing snapshots stay)."""
     from veloro_core.api import VolumeSnapshotLocation
-    from veloro_core.cli.cluster import Cluster
 
-    cluster = Cluster.from_context()
-    locations = cluster.select(VolumeSnapshotLocation, names, selector, all_)
-    if not locations:
-        click.echo("No volume snapshot locations found.")
-        return
-    if not confirm_or_abort(f"Delete location(s) {', '.join(o.name for o in locations)}?", confirm):
-        click.echo("Nothing deleted.")
-        return
-    for obj in locations:
-        cluster.delete(VolumeSnapshotLocation, obj.name)
-        click.echo(f'Volume snapshot location "{obj.name}" deleted.')
+    delete_locations(VolumeSnapshotLocation, "volume snapshot location", names, selector, all_, confirm)

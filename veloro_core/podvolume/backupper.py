@@ -33,8 +33,8 @@ from veloro_core.podvolume.objects import (
     VolumeResult,
     labels,
     owner_reference,
-    timeout_message,
-    wait_for,
+    owner_selector,
+    wait_results,
 )
 from veloro_core.podvolume.repository import load_bsl, repository_identifier
 from veloro_core.podvolume.selection import choose_volumes, pvc_of
@@ -182,27 +182,18 @@ class PodVolumeBackupper:
     # ---- wait -----------------------------------------------------------------------------------
     def wait(self, results: Sequence[VolumeResult]) -> list[VolumeResult]:
         """Wait (at most the timeout) for the created ones; fills phase, snapshot id, message and obj."""
-        names = [r.name for r in results if r.name and r.phase not in ("Completed", "Failed")]
-        done: dict[str, Obj] = {}
-        if names:
-            selector = (
-                f"{BACKUP_UID[0]}={self.backup_uid}"
-                if self.backup_uid
-                else f"{BACKUP_NAME[0]}={self.backup_name}"
-            )
-            done = wait_for(self.kube, PVBS, self.namespace, names, selector, self.timeout, self.poll)
-        for result in results:
-            if result.name in done:
-                obj = done[result.name]
-                status = obj.get("status") or {}
-                result.obj, result.phase = obj, str(status.get("phase"))
-                result.snapshot_id, result.message = (
-                    str(status.get("snapshotID") or ""),
-                    str(status.get("message") or ""),
-                )
-            elif result.name and result.phase not in ("Completed", "Failed"):
-                result.phase, result.message = "Failed", timeout_message("PodVolumeBackup", self.timeout)
-        return list(results)
+        selector = owner_selector((BACKUP_UID, self.backup_uid), (BACKUP_NAME, self.backup_name))
+        return wait_results(
+            self.kube,
+            PVBS,
+            "PodVolumeBackup",
+            self.namespace,
+            results,
+            selector,
+            self.timeout,
+            self.poll,
+            snapshot_ids=True,
+        )
 
     def backup_pod(self, pod: Mapping[str, Any]) -> list[VolumeResult]:
         return self.wait(self.start_pod(pod))

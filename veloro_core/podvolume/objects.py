@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,3 +112,42 @@ def timeout_message(kind: str, timeout: float) -> str:
         f"the {kind} did not finish within {timeout:.0f}s; check that the node agent (veloro node-agent) "
         "runs on the pod's node and read its log"
     )
+
+
+def owner_selector(uid: tuple[tuple[str, str], str], name: tuple[tuple[str, str], str]) -> str:
+    """The label selector of a backup's or restore's objects: by its uid when known (names are reused),
+    else by name. Each argument is (label names, value)."""
+    (uid_labels, uid_value), (name_labels, name_value) = uid, name
+    return f"{uid_labels[0]}={uid_value}" if uid_value else f"{name_labels[0]}={name_value}"
+
+
+def wait_results(
+    kube: KubeClient,
+    ref: GroupVersionResource,
+    kind: str,
+    namespace: str,
+    results: Sequence[VolumeResult],
+    selector: str,
+    timeout: float,
+    poll: float,
+    *,
+    snapshot_ids: bool = False,
+) -> list[VolumeResult]:
+    """Wait (see wait_for) for the results' custom resources still running; fills phase, message, obj
+    (and snapshot_id from the status when `snapshot_ids`: a backup's, not a restore's, which knows it
+    already), and fails the ones that did not finish in time."""
+    names = [r.name for r in results if r.name and r.phase not in DONE_PHASES]
+    done: dict[str, Obj] = {}
+    if names:
+        done = wait_for(kube, ref, namespace, names, selector, timeout, poll)
+    for result in results:
+        if result.name in done:
+            obj = done[result.name]
+            status = obj.get("status") or {}
+            result.obj, result.phase = obj, str(status.get("phase"))
+            result.message = str(status.get("message") or "")
+            if snapshot_ids:
+                result.snapshot_id = str(status.get("snapshotID") or "")
+        elif result.name and result.phase not in DONE_PHASES:
+            result.phase, result.message = "Failed", timeout_message(kind, timeout)
+    return list(results)

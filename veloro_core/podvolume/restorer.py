@@ -28,8 +28,8 @@ from veloro_core.podvolume.objects import (
     VolumeResult,
     labels,
     owner_reference,
-    timeout_message,
-    wait_for,
+    owner_selector,
+    wait_results,
 )
 
 log = structlog.get_logger("veloro.podvolume.restore")
@@ -128,27 +128,10 @@ class PodVolumeRestorer:
         return result
 
     def wait(self, results: Sequence[VolumeResult]) -> list[VolumeResult]:
-        names = [r.name for r in results if r.name and r.phase not in ("Completed", "Failed")]
-        done: dict[str, Obj] = {}
-        if names:
-            selector = (
-                f"{RESTORE_UID[0]}={self.restore_uid}"
-                if self.restore_uid
-                else f"{RESTORE_NAME[0]}={self.restore_name}"
-            )
-            done = wait_for(self.kube, PVRS, self.namespace, names, selector, self.timeout, self.poll)
-        for result in results:
-            if result.name in done:
-                obj = done[result.name]
-                status = obj.get("status") or {}
-                result.obj, result.phase, result.message = (
-                    obj,
-                    str(status.get("phase")),
-                    str(status.get("message") or ""),
-                )
-            elif result.name and result.phase not in ("Completed", "Failed"):
-                result.phase, result.message = "Failed", timeout_message("PodVolumeRestore", self.timeout)
-        return list(results)
+        selector = owner_selector((RESTORE_UID, self.restore_uid), (RESTORE_NAME, self.restore_name))
+        return wait_results(
+            self.kube, PVRS, "PodVolumeRestore", self.namespace, results, selector, self.timeout, self.poll
+        )
 
     def restore_pod(self, pod: Mapping[str, Any], pvbs: Iterable[Mapping[str, Any]]) -> list[VolumeResult]:
         return self.wait(self.start_pod(pod, pvbs))

@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import structlog
 
 from veloro_core.persistence import BackupStore
+from veloro_core.server.httpd import BackgroundHTTPServer, BodyHandler
 
 log = structlog.get_logger("veloro.server")
 # location name -> a context manager yielding the location's BackupStore
@@ -55,25 +56,11 @@ class DownloadTokens:
         return grant
 
 
-class DownloadServer:
+class DownloadServer(BackgroundHTTPServer):
     def __init__(self, host: str, port: int, tokens: DownloadTokens, opener: StoreOpener) -> None:
         self.tokens = tokens
         self.opener = opener
-        self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
-        self.httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="veloro-download", daemon=True)
-
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self.httpd.server_address[:2]
-        return str(host), int(port)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(host, port, _handler_for(self), "veloro-download")
 
     def stream(self, grant: Grant) -> Iterator[bytes]:
         with self.opener(grant.location) as store:
@@ -81,7 +68,7 @@ class DownloadServer:
 
 
 def _handler_for(server: DownloadServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(BodyHandler):
         def do_GET(self) -> None:
             prefix = "/download/"
             grant = server.tokens.lookup(self.path[len(prefix) :]) if self.path.startswith(prefix) else None
@@ -103,12 +90,7 @@ def _handler_for(server: DownloadServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(chunk)
 
         def _plain(self, code: int, text: str) -> None:
-            body = text.encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_body(code, text.encode())
 
         def log_message(self, format: str, *args: object) -> None:
             log.debug("download request", line=format % args)

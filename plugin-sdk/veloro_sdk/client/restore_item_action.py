@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import grpc
 
 from veloro_sdk._proto.generated import RestoreItemAction_pb2 as v1_pb2
@@ -27,69 +30,76 @@ from veloro_sdk.convert import (
 )
 
 
-class RestoreItemActionClient(RestoreBatchClient, RestoreItemAction):
+class _RestoreItemActionClientBase(RestoreBatchClient):
+    """What v1 and v2 share: AppliesTo and Execute take the same messages (v2's reply adds fields), each
+    version from its own proto package. The subclass sets `_pb` (its RestoreItemAction_pb2 module) and
+    `_stub`."""
+
+    _pb: Any
+    _stub: Any
+
+    def applies_to(self, *, timeout: float | None = None) -> ResourceSelector:
+        req = self._pb.RestoreItemActionAppliesToRequest(plugin=self.name)
+        return selector_from_proto(
+            self._call("AppliesTo", self._stub.AppliesTo, req, timeout).ResourceSelector
+        )
+
+    def _execute_reply(self, request: RestoreItemActionExecuteRequest, timeout: float | None) -> Any:
+        """The Execute call; returns the version's reply message."""
+        req = self._pb.RestoreItemActionExecuteRequest(
+            plugin=self.name,
+            item=dumps(request.item),
+            restore=dumps(request.restore),
+            itemFromBackup=dumps(request.item_from_backup),
+        )
+        return self._call("Execute", self._stub.Execute, req, timeout)
+
+    @staticmethod
+    def _common_response(resp: Any) -> RestoreItemActionExecuteResponse:
+        """The reply fields both versions have."""
+        return RestoreItemActionExecuteResponse(
+            item=json_or_none(resp.item),
+            additional_items=[rid_from_proto(r) for r in resp.additionalItems],
+            skip_restore=resp.skipRestore,
+        )
+
+
+class RestoreItemActionClient(_RestoreItemActionClientBase, RestoreItemAction):
     """v1: AppliesTo + Execute (+ execute_batch, see batch.py)."""
 
     SERVICE = "generated.RestoreItemAction"
     API_VERSION = 1
+    _pb = v1_pb2
+    _stub: v1_grpc.RestoreItemActionStub
 
     def __init__(self, channel: grpc.Channel, name: str, *, timeout: float | None = None) -> None:
         super().__init__(channel, name, timeout=timeout)
         self._stub = v1_grpc.RestoreItemActionStub(channel)
 
-    def applies_to(self, *, timeout: float | None = None) -> ResourceSelector:
-        req = v1_pb2.RestoreItemActionAppliesToRequest(plugin=self.name)
-        return selector_from_proto(
-            self._call("AppliesTo", self._stub.AppliesTo, req, timeout).ResourceSelector
-        )
-
     def execute(
         self, request: RestoreItemActionExecuteRequest, *, timeout: float | None = None
     ) -> RestoreItemActionExecuteResponse:
-        req = v1_pb2.RestoreItemActionExecuteRequest(
-            plugin=self.name,
-            item=dumps(request.item),
-            restore=dumps(request.restore),
-            itemFromBackup=dumps(request.item_from_backup),
-        )
-        resp = self._call("Execute", self._stub.Execute, req, timeout)
-        return RestoreItemActionExecuteResponse(
-            item=json_or_none(resp.item),
-            additional_items=[rid_from_proto(r) for r in resp.additionalItems],
-            skip_restore=resp.skipRestore,
-        )
+        return self._common_response(self._execute_reply(request, timeout))
 
 
-class RestoreItemActionV2Client(RestoreBatchClient, RestoreItemActionV2):
+class RestoreItemActionV2Client(_RestoreItemActionClientBase, RestoreItemActionV2):
     """v2: adds asynchronous operations and additional-item readiness."""
 
     SERVICE = "v2.RestoreItemAction"
     API_VERSION = 2
+    _pb = v2_pb2
+    _stub: v2_grpc.RestoreItemActionStub
 
     def __init__(self, channel: grpc.Channel, name: str, *, timeout: float | None = None) -> None:
         super().__init__(channel, name, timeout=timeout)
         self._stub = v2_grpc.RestoreItemActionStub(channel)
 
-    def applies_to(self, *, timeout: float | None = None) -> ResourceSelector:
-        req = v2_pb2.RestoreItemActionAppliesToRequest(plugin=self.name)
-        return selector_from_proto(
-            self._call("AppliesTo", self._stub.AppliesTo, req, timeout).ResourceSelector
-        )
-
     def execute(
         self, request: RestoreItemActionExecuteRequest, *, timeout: float | None = None
     ) -> RestoreItemActionExecuteResponse:
-        req = v2_pb2.RestoreItemActionExecuteRequest(
-            plugin=self.name,
-            item=dumps(request.item),
-            restore=dumps(request.restore),
-            itemFromBackup=dumps(request.item_from_backup),
-        )
-        resp = self._call("Execute", self._stub.Execute, req, timeout)
-        return RestoreItemActionExecuteResponse(
-            item=json_or_none(resp.item),
-            additional_items=[rid_from_proto(r) for r in resp.additionalItems],
-            skip_restore=resp.skipRestore,
+        resp: v2_pb2.RestoreItemActionExecuteResponse = self._execute_reply(request, timeout)
+        return replace(
+            self._common_response(resp),
             operation_id=resp.operationID,
             wait_for_additional_items=resp.waitForAdditionalItems,
             additional_items_ready_timeout=duration_from_proto(
