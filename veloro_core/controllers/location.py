@@ -1,6 +1,7 @@
 """The backup storage location controller: validates each location about every validationFrequency
 (Init of its object store plugin with config + bucket/prefix (+ credentials), then BackupStore.validate)
-and writes phase Available/Unavailable, message and lastValidationTime; keeps exactly one default."""
+and writes phase Available/Unavailable, message and lastValidationTime; keeps exactly one default. Each
+tick also releases the plugin instances of deleted locations (backup and snapshot locations)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import contextlib
 import time
 from typing import Any
 
-from veloro_core.api import DEFAULT_BACKUP_LOCATION, ApiValidationError, BackupStorageLocation, format_time
+from veloro_core.api import (
+    DEFAULT_BACKUP_LOCATION,
+    ApiValidationError,
+    BackupStorageLocation,
+    VolumeSnapshotLocation,
+    format_time,
+)
 from veloro_core.controllers.base import Controller, Obj, one_line
 from veloro_core.persistence import BackupStoreError
 from veloro_core.server.stores import LocationError, StoreBusy
@@ -30,6 +37,11 @@ class LocationController(Controller):
         self._ensure_default(items)
         for item in items:
             self.queue.add(str(item["metadata"]["name"]))
+        locations = self.ctx.locations
+        locations.forget_missing("bsl", (str(i["metadata"]["name"]) for i in items))
+        if locations.has_instances("vsl"):  # listed only when some snapshot location is in use
+            vsls = self.ctx.list(VolumeSnapshotLocation)
+            locations.forget_missing("vsl", (str(i["metadata"]["name"]) for i in vsls))
 
     def _ensure_default(self, items: list[Obj]) -> None:
         marked = sorted(str(i["metadata"]["name"]) for i in items if (i.get("spec") or {}).get("default"))

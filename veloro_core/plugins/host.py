@@ -4,12 +4,18 @@ After a restart every ObjectStore/VolumeSnapshotter Init made on the old process
 stored config, so callers keep their clients across crashes. A call in flight when the process dies
 fails (PluginUnavailable); the next call restarts. After `max_restarts` consecutive failed (re)starts the
 binary's error is permanent.
+
+A host is either the binary's shared process (instance "") or one *instance* of it (see manager.py): the
+same code, its own process and its own Init records. Calls mark the host busy, so the manager can stop an
+idle instance's process (`park`) without cutting a call; the next call starts it again, Init replayed.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -34,10 +40,26 @@ class _Generation:
 
 
 class PluginHost:
-    def __init__(self, command: Sequence[str], settings: PluginSettings) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        settings: PluginSettings,
+        *,
+        instance: str = "",
+        on_start: Callable[[PluginHost], None] | None = None,
+    ) -> None:
         self.command = tuple(command)
-        self.binary = describe_command(command)
+        self.instance = instance
+        # error messages and logs name the instance too: two processes of one binary must be told apart
+        self.binary = describe_command(command) + (f" [instance {instance}]" if instance else "")
         self.settings = settings
+        self._on_start = on_start
+        self._active = 0  # calls in progress (streams included)
+        # A leaf lock (nothing else is taken under it) for _active: a dropped stream releases its mark
+        # from __del__, which may run inside any other lock; re-entrant for a GC inside busy() itself.
+        self._use_lock = threading.RLock()
+        self.last_used = time.monotonic()
+        self._closed_reason = "the plugin manager is closed"
         self._lock = threading.RLock()
         self._current: _Generation | None = None
         self._generations = 0
@@ -47,12 +69,31 @@ class PluginHost:
         self._closed = False
 
     # ---------------------------------------------------------------------------------------- clients
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        """Wrap every call (and every stream until it ends): a busy host is never parked."""
+        with self._use_lock:
+            self._active += 1
+            self.last_used = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._use_lock:
+                self._active -= 1
+                self.last_used = time.monotonic()
+
+    @property
+    def idle(self) -> bool:
+        return self._active == 0
+
     def client(self, kind: PluginKind, name: str) -> tuple[BaseClient, int]:
         """The client of (kind, name) on the live process, (re)starting it if needed, and the process
         generation (pass it back to process_failed)."""
         gen = self._current
         if gen is None or not gen.process.alive:
-            gen = self._ensure_started()
+            gen, started = self._ensure_started()
+            if started and self._on_start is not None:
+                self._on_start(self)  # outside our lock: the manager takes its own, then parks others
         client = gen.clients.get((kind, name))
         if client is None:
             client = self._make_client(gen, kind, name)
@@ -78,13 +119,14 @@ class PluginHost:
             self._inits[(kind, name)] = dict(config)
 
     # ---------------------------------------------------------------------------------------- restart
-    def _ensure_started(self) -> _Generation:
+    def _ensure_started(self) -> tuple[_Generation, bool]:
+        """The live generation, and whether this call started it."""
         with self._lock:
             if self._closed:
-                raise PluginHostError(f"plugin {self.binary}: the plugin manager is closed")
+                raise PluginHostError(f"plugin {self.binary}: {self._closed_reason}")
             gen = self._current
             if gen is not None and gen.process.alive:
-                return gen  # another thread restarted it meanwhile
+                return gen, False  # another thread restarted it meanwhile
             if self._permanent is not None:
                 raise self._permanent
             if gen is not None:
@@ -108,7 +150,7 @@ class PluginHost:
                 raise
             self._failures = 0
             self._current = new
-            return new
+            return new, True
 
     def _start_and_replay(self) -> _Generation:
         process = PluginProcess.start(self.command, self.settings)
@@ -149,12 +191,29 @@ class PluginHost:
         return gen.process if gen is not None else None
 
     @property
+    def running(self) -> bool:
+        gen = self._current
+        return gen is not None and gen.process.alive
+
+    @property
     def consecutive_failures(self) -> int:
         return self._failures
 
-    def close(self) -> None:
+    def park(self) -> PluginProcess | None:
+        """Detach the process of an idle host (None if busy, closed or not running); the caller kills it.
+        The Init records stay, so the next call starts a new process and replays them."""
+        with self._lock, self._use_lock:  # a call counted busy after this sees no process and starts one
+            gen = self._current
+            if self._active or self._closed or gen is None:
+                return None
+            self._current = None
+        _LOG.info("stopping an idle plugin instance", plugin=self.binary, pid=gen.process.pid)
+        return gen.process
+
+    def close(self, reason: str = "the plugin manager is closed") -> None:
         with self._lock:
             self._closed = True
+            self._closed_reason = reason
             gen, self._current = self._current, None
         if gen is not None:
             gen.process.kill()

@@ -8,11 +8,20 @@
 
 One process per plugin binary, started on first use and kept alive across backups and restores;
 thread-safe; every returned object implements its kind's contract and survives plugin restarts.
+
+Instances. A plugin process holds one ObjectStore/VolumeSnapshotter per name, so its Init config is per
+(process, name). `object_store(name, instance="bsl/primary")` (and `volume_snapshotter`) gives each
+distinct instance key its own process of the binary, with its own Init records and restarts: two
+locations of one provider with different configs can then be used at the same time. Instance "" is the
+binary's shared process (which also serves every action). At most `PluginSettings.max_instances`
+instance processes run: starting one more stops the least recently used idle one (its Init records stay,
+so its next call starts it again); `release(instance)` forgets an instance (its location was deleted).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from types import TracebackType
 from typing import TypeVar, cast
 
@@ -29,6 +38,7 @@ from veloro_sdk.contracts import (
 
 from veloro_core.plugins.errors import PluginHostError
 from veloro_core.plugins.host import PluginHost
+from veloro_core.plugins.process import PluginProcess
 from veloro_core.plugins.registry import PluginInfo, PluginRegistry
 from veloro_core.plugins.restartable import (
     RESTARTABLE,
@@ -45,6 +55,7 @@ class PluginManager:
         self.registry = registry
         self.settings = settings
         self._hosts: dict[tuple[str, ...], PluginHost] = {}
+        self._instances: dict[tuple[tuple[str, ...], str], PluginHost] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -57,11 +68,15 @@ class PluginManager:
     def list_plugins(self) -> list[PluginInfo]:
         return self.registry.plugins()
 
-    def object_store(self, name: str) -> ObjectStore:
-        return cast(ObjectStore, self._get(self.registry.resolve(PluginKind.OBJECT_STORE, name)))
+    def object_store(self, name: str, instance: str = "") -> ObjectStore:
+        """The ObjectStore `name`; a non-empty `instance` runs it in that instance's own process."""
+        info = self.registry.resolve(PluginKind.OBJECT_STORE, name)
+        return cast(ObjectStore, self._get(info, instance))
 
-    def volume_snapshotter(self, name: str) -> VolumeSnapshotter:
-        return cast(VolumeSnapshotter, self._get(self.registry.resolve(PluginKind.VOLUME_SNAPSHOTTER, name)))
+    def volume_snapshotter(self, name: str, instance: str = "") -> VolumeSnapshotter:
+        """The VolumeSnapshotter `name`; a non-empty `instance` runs it in that instance's own process."""
+        info = self.registry.resolve(PluginKind.VOLUME_SNAPSHOTTER, name)
+        return cast(VolumeSnapshotter, self._get(info, instance))
 
     def backup_item_action(self, name: str) -> BackupItemActionV2:
         info = self.registry.resolve(
@@ -121,8 +136,9 @@ class PluginManager:
             return restore_action_as_v2(action)
         return cast(RestoreItemActionV2, action)
 
-    def _get(self, info: PluginInfo) -> object:
-        return RESTARTABLE[info.kind](self.host(info.command), info.name)
+    def _get(self, info: PluginInfo, instance: str = "") -> object:
+        host = self.instance_host(info.command, instance) if instance else self.host(info.command)
+        return RESTARTABLE[info.kind](host, info.name)
 
     def host(self, command: tuple[str, ...]) -> PluginHost:
         """The PluginHost of one binary (created on first use; its process starts on the first call)."""
@@ -134,17 +150,53 @@ class PluginManager:
                 host = self._hosts[command] = PluginHost(command, self.settings)
             return host
 
+    def instance_host(self, command: tuple[str, ...], instance: str) -> PluginHost:
+        """The PluginHost of one instance of a binary (created on first use, started on its first call)."""
+        with self._lock:
+            if self._closed:
+                raise PluginHostError("the plugin manager is closed")
+            host = self._instances.get((command, instance))
+            if host is None:
+                host = PluginHost(command, self.settings, instance=instance, on_start=self._instance_started)
+                self._instances[(command, instance)] = host
+            return host
+
+    def instances(self) -> list[PluginHost]:
+        """Every instance host (running or not), for status and tests."""
+        with self._lock:
+            return list(self._instances.values())
+
+    def _instance_started(self, started: PluginHost) -> None:
+        """Keep at most max_instances instance processes: stop the least recently used idle ones."""
+        limit = self.settings.max_instances
+        if limit is None:
+            return
+        with self._lock:
+            running = [h for h in self._instances.values() if h.running]
+            excess = len(running) - max(limit, 1)
+            idle = sorted((h for h in running if h is not started and h.idle), key=lambda h: h.last_used)
+            parked = [p for p in (h.park() for h in idle[: max(excess, 0)]) if p is not None]
+        if parked:
+            # killing waits for a graceful exit (up to kill_timeout): not on the caller's time
+            threading.Thread(target=_kill_all, args=(parked,), name="veloro-plugin-park", daemon=True).start()
+
+    def release(self, instance: str) -> None:
+        """Stop and forget every process of `instance` (all binaries); a later lookup of that instance
+        starts afresh. Calls in flight on it fail: release an instance nobody uses any more."""
+        if not instance:
+            raise ValueError("the shared instance \"\" cannot be released (close the manager instead)")
+        with self._lock:
+            keys = [key for key in self._instances if key[1] == instance]
+            hosts = [self._instances.pop(key) for key in keys]
+        _close_all(hosts, f"plugin instance {instance!r} was released (its location is gone)")
+
     # ------------------------------------------------------------------------------------- lifecycle
     def close(self) -> None:
         """Stop every plugin process (Shutdown, then SIGKILL after the kill timeout), in parallel."""
         with self._lock:
             self._closed = True
-            hosts = list(self._hosts.values())
-        threads = [threading.Thread(target=h.close, name="veloro-plugin-close") for h in hosts]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+            hosts = [*self._hosts.values(), *self._instances.values()]
+        _close_all(hosts, "the plugin manager is closed")
 
     def __enter__(self) -> PluginManager:
         return self
@@ -153,3 +205,19 @@ class PluginManager:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _close_all(hosts: Iterable[PluginHost], reason: str) -> None:
+    """Close hosts in parallel (each may wait kill_timeout for its process to exit)."""
+    threads = [
+        threading.Thread(target=h.close, args=(reason,), name="veloro-plugin-close") for h in hosts
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _kill_all(processes: list[PluginProcess]) -> None:
+    for process in processes:
+        process.kill()

@@ -9,6 +9,7 @@ call gets a fresh one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any, Generic, TypeVar, cast
 
@@ -69,20 +70,22 @@ class _Restartable(Generic[C]):
         return cast(C, client), generation
 
     def _invoke(self, fn: Callable[[C], R]) -> R:
-        client, generation = self._client()
-        try:
-            return fn(client)
-        except _RESTART_ERRORS as exc:
-            raise self._failed(exc, generation) from exc
+        with self._host.busy():
+            client, generation = self._client()
+            try:
+                return fn(client)
+            except _RESTART_ERRORS as exc:
+                raise self._failed(exc, generation) from exc
 
     def _invoke_batch(self, fn: Callable[[C], list[R | Exception]]) -> list[R | Exception]:
         """A batch call: items lost with the process (or timed out) all carry one error naming the
         process, which is restarted on the next call, exactly as for a unary call."""
-        client, generation = self._client()
-        try:
-            results = fn(client)
-        except _RESTART_ERRORS as exc:
-            raise self._failed(exc, generation) from exc
+        with self._host.busy():
+            client, generation = self._client()
+            try:
+                results = fn(client)
+            except _RESTART_ERRORS as exc:
+                raise self._failed(exc, generation) from exc
         lost = next((r for r in results if isinstance(r, _RESTART_ERRORS)), None)
         if lost is None:
             return results
@@ -111,8 +114,9 @@ class RestartableObjectStore(_Restartable[ObjectStoreClient], ObjectStore):
     KIND = PluginKind.OBJECT_STORE
 
     def init(self, config: dict[str, str]) -> None:
-        self._invoke(lambda c: c.init(config))
-        self._host.record_init(self.KIND, self.name, config)
+        with self._host.busy():  # recorded before the instance can be parked: its restart replays this
+            self._invoke(lambda c: c.init(config))
+            self._host.record_init(self.KIND, self.name, config)
 
     def put_object(self, bucket: str, key: str, body: Iterable[bytes]) -> None:
         self._invoke(lambda c: c.put_object(bucket, key, body))
@@ -121,18 +125,17 @@ class RestartableObjectStore(_Restartable[ObjectStoreClient], ObjectStore):
         return self._invoke(lambda c: c.object_exists(bucket, key))
 
     def get_object(self, bucket: str, key: str) -> Iterator[bytes]:
-        client, generation = self._client()
+        busy = _Busy(self._host)  # held until the stream ends: a parked process would cut it
         try:
-            stream = client.get_object(bucket, key)
-        except _RESTART_ERRORS as exc:
-            raise self._failed(exc, generation) from exc
-        return self._guard(stream, generation)
-
-    def _guard(self, stream: Iterator[bytes], generation: int) -> Iterator[bytes]:
-        try:
-            yield from stream
-        except _RESTART_ERRORS as exc:
-            raise self._failed(exc, generation) from exc
+            client, generation = self._client()
+            try:
+                stream = client.get_object(bucket, key)
+            except _RESTART_ERRORS as exc:
+                raise self._failed(exc, generation) from exc
+        except BaseException:
+            busy.release()
+            raise
+        return _GuardedStream(self, stream, generation, busy)
 
     def list_common_prefixes(self, bucket: str, prefix: str, delimiter: str) -> list[str]:
         return self._invoke(lambda c: c.list_common_prefixes(bucket, prefix, delimiter))
@@ -147,12 +150,61 @@ class RestartableObjectStore(_Restartable[ObjectStoreClient], ObjectStore):
         return self._invoke(lambda c: c.create_signed_url(bucket, key, ttl))
 
 
+class _Busy:
+    """A host's busy mark that outlives the call (a stream's), released exactly once."""
+
+    def __init__(self, host: PluginHost) -> None:
+        self._mark: AbstractContextManager[None] | None = host.busy()
+        self._mark.__enter__()
+
+    def release(self) -> None:
+        mark, self._mark = self._mark, None
+        if mark is not None:
+            mark.__exit__(None, None, None)
+
+
+class _GuardedStream(Iterator[bytes]):
+    """A GetObject stream: a lost process becomes the restartable error; the host stays busy until the
+    stream is exhausted, fails, is closed or is dropped."""
+
+    def __init__(
+        self, owner: RestartableObjectStore, stream: Iterator[bytes], generation: int, busy: _Busy
+    ) -> None:
+        self._owner = owner
+        self._stream = stream
+        self._generation = generation
+        self._busy = busy
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._stream)
+        except StopIteration:
+            self._busy.release()
+            raise
+        except _RESTART_ERRORS as exc:
+            self._busy.release()
+            raise self._owner._failed(exc, self._generation) from exc
+        except BaseException:
+            self._busy.release()
+            raise
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+        self._busy.release()
+
+    def __del__(self) -> None:
+        self._busy.release()
+
+
 class RestartableVolumeSnapshotter(_Restartable[VolumeSnapshotterClient], VolumeSnapshotter):
     KIND = PluginKind.VOLUME_SNAPSHOTTER
 
     def init(self, config: dict[str, str]) -> None:
-        self._invoke(lambda c: c.init(config))
-        self._host.record_init(self.KIND, self.name, config)
+        with self._host.busy():  # recorded before the instance can be parked: its restart replays this
+            self._invoke(lambda c: c.init(config))
+            self._host.record_init(self.KIND, self.name, config)
 
     def create_volume_from_snapshot(self, request: CreateVolumeRequest) -> str:
         return self._invoke(lambda c: c.create_volume_from_snapshot(request))

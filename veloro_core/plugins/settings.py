@@ -42,6 +42,10 @@ class PluginSettings:
     plugin_args: list[str] = field(default_factory=lambda: ["--log-level", "info"])
     extra_env: dict[str, str] = field(default_factory=dict)
     kill_timeout: float = 2.0
+    # Instance processes (PluginManager.object_store(name, instance=...)) running at once; starting one
+    # more stops the least recently used idle one, which starts again (Init replayed) when next used.
+    # None = no bound. Shared processes (instance "") do not count.
+    max_instances: int | None = 16
     # Consecutive failed (re)starts of one binary after which its error becomes permanent.
     max_restarts: int = 10
     # Kill a plugin whose call timed out (its handler thread is stuck); it restarts, with Init replayed,
