@@ -44,11 +44,18 @@ def _load_prctl() -> Callable[..., int] | None:
 # Resolved in the parent: the child between fork and exec must not load libraries.
 _PRCTL = _load_prctl()
 _Start = Callable[[], "subprocess.Popen[bytes]"]
-_requests: SimpleQueue[tuple[_Start, Future[subprocess.Popen[bytes]]]] = SimpleQueue()
+_Request = tuple[_Start, "Future[subprocess.Popen[bytes]]"]
 _spawner_lock = threading.Lock()
-_spawner: threading.Thread | None = None
+_spawner: _Spawner | None = None
 _live: weakref.WeakSet[_Killable] = weakref.WeakSet()
 _live_lock = threading.Lock()
+# Starting a process takes milliseconds; a start that has not returned after this is stuck in fork/exec
+# (seen with gRPC's fork handlers): the caller gets an error and later starts use a fresh spawner thread.
+SPAWN_TIMEOUT_S = 30.0
+
+
+class SpawnTimeout(OSError):
+    """The spawner thread did not start the process in time."""
 
 
 def _child_setup(parent_pid: int) -> Callable[[], None]:
@@ -61,31 +68,45 @@ def _child_setup(parent_pid: int) -> Callable[[], None]:
     return setup
 
 
-def _spawner_loop() -> None:
-    while True:
-        start, future = _requests.get()
-        try:
-            future.set_result(start())
-        except BaseException as exc:
-            future.set_exception(exc)
+class _Spawner:
+    """One daemon thread with its own queue: a stuck thread is abandoned with its queue, never shared."""
+
+    def __init__(self) -> None:
+        self.requests: SimpleQueue[_Request] = SimpleQueue()
+        self.thread = threading.Thread(target=self._loop, name="veloro-plugin-spawner", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            start, future = self.requests.get()
+            try:
+                future.set_result(start())
+            except BaseException as exc:
+                future.set_exception(exc)
 
 
-def _submit(start: Callable[[], subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+def _submit(start: _Start, timeout: float = SPAWN_TIMEOUT_S) -> subprocess.Popen[bytes]:
     """Run `start` on the spawner: a daemon thread, so that it is not joined (and does not end, firing
     every child's PDEATHSIG) at interpreter shutdown before the atexit hook has stopped them gracefully."""
     global _spawner
     with _spawner_lock:
-        if _spawner is None or not _spawner.is_alive():
-            _spawner = threading.Thread(target=_spawner_loop, name="veloro-plugin-spawner", daemon=True)
-            _spawner.start()
+        if _spawner is None or not _spawner.thread.is_alive():
+            _spawner = _Spawner()
+        spawner = _spawner
     future: Future[subprocess.Popen[bytes]] = Future()
-    _requests.put((start, future))
-    return future.result()
+    spawner.requests.put((start, future))
+    try:
+        return future.result(timeout=timeout)
+    except TimeoutError as exc:
+        with _spawner_lock:
+            if _spawner is spawner:
+                _spawner = None  # abandon the stuck thread; the next start gets a new one
+        raise SpawnTimeout(f"the process did not start within {timeout:.0f} s (fork/exec hung)") from exc
 
 
 def spawn(argv: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """Start `argv` with pipes on stdout/stderr, from the spawner thread, tied to the host's life.
-    Raises OSError (missing binary, not executable) like Popen."""
+    Raises OSError (missing binary, not executable, a start that hung) like Popen."""
 
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
