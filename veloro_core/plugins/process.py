@@ -283,7 +283,11 @@ class PluginProcess:
     # ------------------------------------------------------------------------------------ lifecycle
     @property
     def alive(self) -> bool:
-        return not self._killed and self.popen.poll() is None
+        if self._killed or self.popen.poll() is not None:
+            return False
+        # poll() answers None while another thread sits in wait() on the same Popen, even for a dead
+        # child: ask the kernel too (a zombie, not yet reaped, is dead for our purposes).
+        return _running(self.popen.pid)
 
     @property
     def returncode(self) -> int | None:
@@ -325,3 +329,18 @@ class PluginProcess:
 
     def __repr__(self) -> str:
         return f"PluginProcess({self.binary!r}, pid={self.pid}, alive={self.alive})"
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc (not Linux): fall back to a signal 0 probe
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return state not in ("Z", "X")
