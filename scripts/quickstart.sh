@@ -44,6 +44,10 @@ kubectl apply -f examples/quickstart/crd.yaml
 kubectl wait --for=condition=Established crd/widgets.example.com --timeout=30s
 kubectl apply -f examples/quickstart/app.yaml
 kubectl wait --for=jsonpath='{.status.phase}'=Bound pvc/web-data -n demo --timeout=30s
+# kubesim keeps each volume's data in a directory: put the site's content on the volume.
+pv=$(kubectl get pvc web-data -n demo -o jsonpath='{.spec.volumeName}')
+echo "<h1>data restored by veloro</h1>" > "$QS/kubesim/volumes/$pv/index.html"
+echo "wrote index.html on volume $pv"
 kubectl get deploy,svc,cm,secret,pvc,widgets -n demo
 
 step "backing it up"
@@ -62,6 +66,9 @@ step "it is back"
 kubectl get deploy,svc,cm,secret,pvc,widgets -n demo
 kubectl get configmap web-config -n demo -o jsonpath='{.data.greeting}{"\n"}'
 kubectl get widget blue-widget -n demo -o jsonpath='{.spec.color} widget of size {.spec.size}{"\n"}'
+kubectl wait --for=jsonpath='{.status.phase}'=Bound pvc/web-data -n demo --timeout=30s
+new_pv=$(kubectl get pvc web-data -n demo -o jsonpath='{.spec.volumeName}')
+echo "volume $new_pv (restored from a CSI snapshot) holds: $(cat "$QS/kubesim/volumes/$new_pv/index.html")"
 
 step "summary"
 backed=$(kubectl get backup demo-backup -n "$NS" -o jsonpath='{.status.progress.itemsBackedUp}')
@@ -69,4 +76,5 @@ restored=$(kubectl get restore demo-restore -n "$NS" -o jsonpath='{.status.progr
 echo "backup demo-backup:   $(kubectl get backup demo-backup -n "$NS" -o jsonpath='{.status.phase}'), $backed items"
 echo "restore demo-restore: $(kubectl get restore demo-restore -n "$NS" -o jsonpath='{.status.phase}'), $restored items"
 echo "backup files:         $(find "$QS/store" -type f | wc -l) files under $QS/store"
+echo "volume data:          $(cat "$QS/kubesim/volumes/$new_pv/index.html")"
 echo "took $(( $(date +%s) - t0 )) s (after setup). Logs: $QS/server.log, $QS/kubesim.log"
