@@ -24,8 +24,6 @@ from veloro_core.selection import excluded_by_label
 
 Obj = dict[str, Any]
 MAX_DEPTH = 32
-PVC = "persistentvolumeclaims"
-PV = "persistentvolumes"
 
 
 def _describe(group_resource: str, namespace: str, name: str) -> str:

@@ -45,7 +45,6 @@ class BackupSettings:
     # most action_workers x action_batch_size items in flight.
     action_batch_size: int = 500
     action_workers: int = 2
-    max_in_flight: int = 256  # unused since items go in groups; kept for callers that set it
     writer_queue: int = 1024
     # Up to this many included namespaces are listed one by one; more (or patterns) list cluster-wide.
     per_namespace_list_limit: int = 16
